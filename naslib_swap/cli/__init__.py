@@ -1,0 +1,48 @@
+"""``naslib-swap`` command line. One module per command in this package; each defines ``add_parser(subparsers)``.
+
+Errors caused by the user (:class:`~naslib_swap.errors.NaslibSwapError`) print as one line and exit with code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from typing import Sequence
+
+from .. import __version__
+from ..errors import NaslibSwapError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="naslib-swap",
+        description="Training-free NAS proxies (SWAP, reg-SWAP, L-SWAG, LIBRA, TEG, Zero-Cost-PT) on NASLib's benchmarks.",
+    )
+    parser.add_argument("--version", action="version", version=f"naslib-swap {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}").add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        rc = args.func(args)
+    except NaslibSwapError as e:
+        print(f"naslib-swap: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("naslib-swap: interrupted (finished work is kept)", file=sys.stderr)
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Arguments and output helpers shared by the commands."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+from ..errors import NaslibSwapError
+
+
+def add_common(p: argparse.ArgumentParser, *, batch: bool = True) -> None:
+    p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    if batch:
+        p.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: the proxy's, else 64)")
+    p.add_argument("--data-root", default=None, help="shared data folder (default: $NASLIB_SWAP_DATA or ../shared/data)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+
+
+def parse_range(text: str) -> list[int]:
+    """``"9000-9004"`` or ``"9000,9002"`` or ``"9000"`` -> list of ints."""
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                a, b = part.split("-", 1)
+                out.extend(range(int(a), int(b) + 1))
+            elif part:
+                out.append(int(part))
+    except ValueError:
+        raise NaslibSwapError(f"bad range '{text}': write e.g. 9000-9004 or 9000,9002") from None
+    return out
+
+
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], floatfmt: str = "{:.6g}") -> None:
+    def fmt(v: Any) -> str:
+        return floatfmt.format(v) if isinstance(v, float) else str(v)
+
+    cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")

@@ -1,0 +1,53 @@
+"""``naslib-swap search``: run a registered search method and report the final architecture with its ground truth."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..modelstats import model_stats
+from ..registry import get_search, get_space
+from ..rng import make_generator
+from ..scoring import parse_proxy_label
+from ._common import print_json, print_table
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("search", help="run a search (swap-nas, teg-evolution, zc-pt, libra-nas, ...)")
+    p.add_argument("--space", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--method", required=True, help="a registered search method (see `naslib-swap list`)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget", type=int, default=None, help="cap on architectures/perturbations scored (quick runs)")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="method option, repeatable (values are Python literals)")
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    space = get_space(args.space)
+    space.check_dataset(args.dataset)
+    method = get_search(args.method)
+    _, options = parse_proxy_label("x[" + ",".join(args.option) + "]") if args.option else ("", {})
+    res = method(space, args.dataset, seed=args.seed, budget=args.budget, device=args.device,
+                 data_root=args.data_root, progress=not args.no_progress, **options)
+    out: dict[str, Any] = {"method": args.method, "space": space.name, "dataset": args.dataset, "seed": args.seed,
+                           "arch": space.key(res.arch), "arch_str": space.to_string(res.arch)}
+    for metric, field in (("val", "val_acc"), ("test", "test_acc")):
+        try:
+            out[field] = space.ground_truth(args.dataset, data_root=args.data_root, metric=metric).get(out["arch"])
+        except (NotImplementedError, ValueError, KeyError):
+            out[field] = None
+    net = space.build(res.arch, args.dataset, generator=make_generator(0))
+    out["params"] = model_stats(net, space.stats_input_shape(args.dataset)).params_m
+    out["search_time_s"] = res.search_time_s
+    out["n_scored"] = res.n_scored
+    out.update({k: v for k, v in res.extra.items() if k not in out})
+    if args.format == "json":
+        print_json(out)
+    else:
+        print_table([{"key": k, "value": v} for k, v in out.items()], ["key", "value"])
+    return 0

@@ -1,0 +1,7 @@
+"""Built-in benchmark spaces: one module per space; importing this package registers every module in it."""
+from .._autoimport import import_submodules
+from .base import SearchSpace
+
+import_submodules(__name__, __path__)
+
+__all__ = ["SearchSpace"]

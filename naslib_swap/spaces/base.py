@@ -1,0 +1,198 @@
+"""The interface every benchmark search space implements.
+
+A space knows its architecture encodings (NASLib's hashable tuple is the canonical form; ``key`` is the string NASLib
+uses in its ``zc_<space>.json`` files), seeded sampling and mutation, the networks exactly as NASLib builds them for
+the suite, the datasets/tasks it is evaluated on, and where its ground truth lives. It knows nothing of proxies.
+
+Randomness always comes from an explicit ``torch.Generator``; network weights are initialised from it too (see
+:func:`seeded_build`), never from the global RNG.
+"""
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Hashable, Iterator, Sequence
+
+import torch
+import torch.nn as nn
+
+from ..errors import ArchFormatError, UnknownNameError
+from ..rng import seeded
+from ..types import Batch
+
+Arch = Hashable  # a space's canonical architecture (a tuple for all NASLib spaces)
+
+
+class SearchSpace(abc.ABC):
+    """Base class of benchmark spaces.
+
+    Class attributes:
+        name: NASLib's spelling (``nasbench201``).
+        datasets: dataset / task names as NASLib spells them.
+        arch_format: one line describing the accepted architecture formats (shown in errors).
+        size_prior: reg-SWAP's default ``(mu, sigma)`` in millions of parameters, or None.
+        lswag_batch_size: batch size the L-SWAG paper uses on this space (64, 32 on TransNAS-Bench-101).
+    """
+
+    name: ClassVar[str]
+    datasets: ClassVar[tuple[str, ...]]
+    arch_format: ClassVar[str]
+    size_prior: ClassVar[tuple[float, float] | None] = None
+    default_batch_size: ClassVar[int] = 64
+
+    # -- encodings ----------------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def parse(self, arch: Any) -> Arch:
+        """Canonical architecture from any accepted form (tuple, list, tuple string, native string).
+
+        Raises:
+            ArchFormatError: one line naming the problem and showing :attr:`arch_format`.
+        """
+
+    def key(self, arch: Any) -> str:
+        """The string NASLib uses as the key of this architecture in ``zc_<space>.json`` (``str(tuple)``)."""
+        return str(_plain_tuple(self.parse(arch)))
+
+    def to_string(self, arch: Any) -> str:
+        """A human-readable native form (the NB201 string, a DARTS genotype, ...); defaults to :meth:`key`."""
+        return self.key(arch)
+
+    def arch_error(self, arch: Any, problem: str) -> ArchFormatError:
+        text = repr(arch)
+        if len(text) > 80:
+            text = text[:77] + "..."
+        return ArchFormatError(f"bad {self.name} architecture {text}: {problem}; expected {self.arch_format}")
+
+    # -- sampling -----------------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def sample(self, generator: torch.Generator) -> Arch:
+        """A uniformly random valid architecture."""
+
+    @abc.abstractmethod
+    def mutate(self, arch: Any, generator: torch.Generator) -> Arch:
+        """A valid architecture that differs from ``arch`` by one mutation."""
+
+    def enumerate(self) -> Iterator[Arch]:
+        """Every architecture of the space (only for small, enumerable spaces)."""
+        raise NotImplementedError(f"{self.name} cannot be enumerated")
+
+    # -- datasets -----------------------------------------------------------------------------------------------
+    def check_dataset(self, dataset: str) -> str:
+        if dataset not in self.datasets:
+            raise UnknownNameError(
+                f"unknown dataset '{dataset}' for space {self.name}; known: {', '.join(self.datasets)}"
+            )
+        return dataset
+
+    @abc.abstractmethod
+    def num_classes(self, dataset: str) -> int:
+        """Output size of the head for this dataset / task."""
+
+    @abc.abstractmethod
+    def input_shape(self, dataset: str) -> tuple[int, ...]:
+        """Shape of one input sample (no batch dimension) as the suite scores it, e.g. ``(3, 32, 32)``."""
+
+    def loss_fn(self, dataset: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """The task's training loss (cross-entropy for classification)."""
+        return nn.CrossEntropyLoss()
+
+    def make_batches(
+        self,
+        dataset: str,
+        sizes: Sequence[int],
+        generator: torch.Generator,
+        *,
+        data_root: str | Path | None = None,
+        device: torch.device | str = "cpu",
+    ) -> list[Batch]:
+        """Disjoint minibatches for this dataset/task (real images or the named stand-in), drawn from ``generator``."""
+        from ..data.images import image_batches
+
+        self.check_dataset(dataset)
+        return image_batches(
+            dataset, sizes, generator, data_root=data_root, device=device,
+            input_shape=self.input_shape(dataset), num_classes=self.num_classes(dataset),
+            loss_fn=self.loss_fn(dataset),
+        )
+
+    def make_batch(
+        self,
+        dataset: str,
+        batch_size: int,
+        generator: torch.Generator,
+        *,
+        data_root: str | Path | None = None,
+        device: torch.device | str = "cpu",
+    ) -> Batch:
+        """One minibatch for this dataset/task; see :meth:`make_batches`."""
+        return self.make_batches(dataset, [batch_size], generator, data_root=data_root, device=device)[0]
+
+    # -- networks -----------------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _build(self, arch: Arch, dataset: str, **overrides: Any) -> nn.Module:
+        """Construct the network (weights from the current torch RNG; callers use :meth:`build`)."""
+
+    def build(
+        self,
+        arch: Any,
+        dataset: str,
+        *,
+        generator: torch.Generator | None = None,
+        device: torch.device | str = "cpu",
+        **overrides: Any,
+    ) -> nn.Module:
+        """The network for ``arch`` on ``dataset`` exactly as NASLib builds it for the suite.
+
+        Weights get PyTorch's default initialisation drawn from ``generator`` (the global RNG is left untouched).
+        ``overrides`` are space-specific (e.g. ``C``/``N``/``stem`` for thin variants).
+        """
+        arch = self.parse(arch)
+        self.check_dataset(dataset)
+        with seeded(generator):
+            net = self._build(arch, dataset, **overrides)
+        return net.to(device)
+
+    def stats_input_shape(self, dataset: str) -> tuple[int, ...]:
+        """Input shape (batch 1 included) for the suite's params/flops counting."""
+        return (1, *self.input_shape(dataset))
+
+    # -- ground truth -------------------------------------------------------------------------------------------
+    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
+        """Map :meth:`key` -> ground-truth figure (``val``: the suite's ``val_accuracy``; ``test`` where known)."""
+        raise NotImplementedError(f"{self.name} has no ground-truth reader yet")
+
+
+def _plain_tuple(x: Any) -> Any:
+    """Nested tuples of Python ints (never numpy scalars: NASLib keys are ``str`` of plain ints)."""
+    if isinstance(x, (tuple, list)):
+        return tuple(_plain_tuple(v) for v in x)
+    try:
+        return int(x)
+    except (TypeError, ValueError):
+        return x
+
+
+def parse_int_tuple(text: Any) -> tuple[Any, ...] | None:
+    """Parse ``"(0, 2, 3)"``, ``"[0,2,3]"``, ``"0,2,3"`` or a sequence into a (nested) tuple of ints; None if not."""
+    import ast
+
+    if isinstance(text, (tuple, list)):
+        try:
+            return _plain_tuple(text)
+        except Exception:  # noqa: BLE001
+            return None
+    if not isinstance(text, str):
+        return None
+    s = text.strip()
+    if not s:
+        return None
+    if s[0] not in "([":
+        s = f"({s},)"
+    try:
+        v = ast.literal_eval(s)  # literals only: never eval()
+    except (ValueError, SyntaxError):
+        return None
+    if not isinstance(v, (tuple, list)):
+        return None
+    return _plain_tuple(v)
+

@@ -1,0 +1,253 @@
+"""NAS-Bench-201 in NASLib's encoding, with the network NASLib builds for NAS-Bench-Suite-Zero.
+
+Encoding (NASLib): a tuple of 6 op indices, ops ``0 skip_connect, 1 none, 2 nor_conv_3x3, 3 nor_conv_1x1,
+4 avg_pool_3x3``, edges in the order ``0->1, 0->2, 0->3, 1->2, 1->3, 2->3``. The NB201 string lists the same edges
+grouped by target node: ``|o0~0|+|o1~0|o3~1|+|o2~0|o4~1|o5~2|`` (tuple positions 0 | 1 3 | 2 4 5).
+
+Network (NASLib ``NasBench201SearchSpace`` after ``set_spec``): stem conv3x3(3->C)+BN; 3 stages of N cells with
+channels C, 2C, 4C separated by ResNet basic blocks (stride 2); BN, ReLU, global average pool, linear head. Every
+chosen op with a BatchNorm gets an affine, running-stats BN (NASLib's ``update_batchnorms``); ``none`` multiplies by
+zero and stays in the graph; each node is the sum of its incoming edges. With C=16, N=5 its parameter count equals
+the suite's ``params`` for all 9,445 archs of the suite files (``scripts/check_params.py``).
+
+Example:
+    >>> from naslib_swap.spaces.nasbench201 import NasBench201
+    >>> sp = NasBench201()
+    >>> sp.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+    (2, 2, 0, 4, 2, 0)
+"""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any, ClassVar, Iterator
+
+import torch
+import torch.nn as nn
+
+from ..registry import register_space
+from .base import Arch, SearchSpace, parse_int_tuple
+
+OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
+EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+# NB201 string position -> tuple position
+STRING_ORDER: tuple[int, ...] = (0, 1, 3, 2, 4, 5)
+NUM_EDGES, NUM_OPS = 6, 5
+
+
+# --- operations (module structure mirrors NASLib so hooks and counts see the same layers) -------------------------
+
+class ReLUConvBN(nn.Sequential):
+    """ReLU -> Conv (no bias) -> BN, NASLib's ``ReLUConvBN``."""
+
+    def __init__(self, c_in: int, c_out: int, kernel_size: int, stride: int = 1, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        pad = 0 if kernel_size == 1 else 1
+        super().__init__(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(c_in, c_out, kernel_size, stride=stride, padding=pad, bias=False),
+            nn.BatchNorm2d(c_out, affine=affine, track_running_stats=track_running_stats),
+        )
+
+
+class Zero(nn.Module):
+    """The ``none`` op: multiplies by zero (NASLib keeps it in the graph)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mul(0.0)
+
+
+class AvgPool(nn.Module):
+    """3x3 average pooling, stride 1, ``count_include_pad=False``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.avgpool = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.avgpool(x)
+
+
+def make_op(index: int, c: int, *, affine: bool = True, track_running_stats: bool = True) -> nn.Module:
+    """Op ``index`` (NASLib order) on ``c`` channels. The supernet uses ``affine=False``, as NASLib's search graph."""
+    if index == 0:
+        return nn.Identity()
+    if index == 1:
+        return Zero()
+    if index == 2:
+        return ReLUConvBN(c, c, 3, affine=affine, track_running_stats=track_running_stats)
+    if index == 3:
+        return ReLUConvBN(c, c, 1, affine=affine, track_running_stats=track_running_stats)
+    if index == 4:
+        return AvgPool()
+    raise ValueError(f"op index {index} out of range 0..4")
+
+
+class Cell(nn.Module):
+    """A 4-node NB201 cell: node j = sum of edge(i, j)(node i) over i < j; the output is node 3."""
+
+    def __init__(self, edge_ops: list[nn.Module]) -> None:
+        super().__init__()
+        self.edges = nn.ModuleList(edge_ops)  # in EDGES order
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes = [x]
+        for j in (1, 2, 3):
+            nodes.append(sum(self.edges[k](nodes[i]) for k, (i, t) in enumerate(EDGES) if t == j))
+        return nodes[3]
+
+
+class ResNetBasicBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__()
+        self.conv_a = ReLUConvBN(c_in, c_out, 3, stride)
+        self.conv_b = ReLUConvBN(c_out, c_out, 3)
+        self.downsample = (
+            nn.Sequential(nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
+                          nn.Conv2d(c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False))
+            if stride == 2 else None
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv_b(self.conv_a(x))
+        return (self.downsample(x) if self.downsample is not None else x) + y
+
+
+class NB201Network(nn.Module):
+    """The NB201 macro network around a cell builder.
+
+    Args:
+        cell_factory: ``cell_factory(channels) -> nn.Module`` (one call per cell: cells share no weights).
+        num_classes: head size.
+        C: channels of the first stage (16 in the benchmark).
+        N: cells per stage (5 in the benchmark).
+        stem: with False the first cell sees the raw input, which must then have C channels (TEG's thin net).
+        in_channels: input channels of the stem.
+    """
+
+    def __init__(self, cell_factory: Any, num_classes: int, C: int = 16, N: int = 5, stem: bool = True,
+                 in_channels: int = 3) -> None:
+        super().__init__()
+        chans = [C, 2 * C, 4 * C]
+        self.stem = (nn.Sequential(nn.Conv2d(in_channels, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
+                     if stem else nn.Identity())
+        layers: list[nn.Module] = []
+        for s, c in enumerate(chans):
+            if s > 0:
+                layers.append(ResNetBasicBlock(chans[s - 1], c, 2))
+            layers.extend(cell_factory(c) for _ in range(N))
+        self.cells = nn.Sequential(*layers)
+        self.lastact = nn.Sequential(nn.BatchNorm2d(chans[-1]), nn.ReLU(inplace=False))
+        self.global_pooling = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(chans[-1], num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.lastact(self.cells(self.stem(x)))
+        return self.classifier(torch.flatten(self.global_pooling(x), 1))
+
+
+# --- the space ---------------------------------------------------------------------------------------------------
+
+@register_space
+class NasBench201(SearchSpace):
+    name: ClassVar[str] = "nasbench201"
+    datasets: ClassVar[tuple[str, ...]] = ("cifar10", "cifar100", "ImageNet16-120")
+    arch_format: ClassVar[str] = (
+        "a NASLib tuple of 6 op indices 0..4 such as '(0, 2, 3, 2, 3, 1)' "
+        "(0 skip_connect, 1 none, 2 nor_conv_3x3, 3 nor_conv_1x1, 4 avg_pool_3x3; edges 0->1,0->2,0->3,1->2,1->3,2->3) "
+        "or an NB201 string such as '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|'"
+    )
+    size_prior: ClassVar[tuple[float, float] | None] = (1.5, 1.5)
+    _classes: ClassVar[dict[str, int]] = {"cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}
+
+    # encodings
+    def parse(self, arch: Any) -> tuple[int, ...]:
+        if isinstance(arch, str) and "~" in arch:
+            return self.from_string(arch)
+        t = parse_int_tuple(arch)
+        if t is None:
+            raise self.arch_error(arch, "cannot parse it")
+        if len(t) != NUM_EDGES:
+            raise self.arch_error(arch, f"it has {len(t)} entries, not {NUM_EDGES}")
+        if not all(isinstance(v, int) and 0 <= v < NUM_OPS for v in t):
+            raise self.arch_error(arch, "op indices must be integers 0..4")
+        return t
+
+    def from_string(self, text: str) -> tuple[int, ...]:
+        """NB201 string -> NASLib tuple."""
+        nodes = text.strip().split("+")
+        if len(nodes) != 3:
+            raise self.arch_error(text, "an NB201 string has 3 node groups joined by '+'")
+        ops_by_pos: list[int] = []
+        for j, group in enumerate(nodes, start=1):
+            g = group.strip()
+            if not (g.startswith("|") and g.endswith("|")):
+                raise self.arch_error(text, f"node group {j} must start and end with '|'")
+            items = g[1:-1].split("|")
+            if len(items) != j:
+                raise self.arch_error(text, f"node {j} must have {j} incoming edge(s), found {len(items)}")
+            for i, item in enumerate(items):
+                op, _, src = item.partition("~")
+                if op not in OPS:
+                    raise self.arch_error(text, f"unknown op '{op}' (known: {', '.join(OPS)})")
+                if src != str(i):
+                    raise self.arch_error(text, f"edge '{item}' must come from node {i}")
+                ops_by_pos.append(OPS.index(op))
+        t = [0] * NUM_EDGES
+        for pos, tpos in enumerate(STRING_ORDER):
+            t[tpos] = ops_by_pos[pos]
+        return tuple(t)
+
+    def to_string(self, arch: Any) -> str:
+        t = self.parse(arch)
+        s = [f"{OPS[t[tpos]]}~{EDGES[tpos][0]}" for tpos in STRING_ORDER]
+        return f"|{s[0]}|+|{s[1]}|{s[2]}|+|{s[3]}|{s[4]}|{s[5]}|"
+
+    # sampling
+    def sample(self, generator: torch.Generator) -> tuple[int, ...]:
+        return tuple(int(v) for v in torch.randint(0, NUM_OPS, (NUM_EDGES,), generator=generator))
+
+    def mutate(self, arch: Any, generator: torch.Generator) -> tuple[int, ...]:
+        """Change the op of one uniformly chosen edge to a different op (NASLib's mutation)."""
+        t = list(self.parse(arch))
+        e = int(torch.randint(0, NUM_EDGES, (1,), generator=generator))
+        choices = [o for o in range(NUM_OPS) if o != t[e]]
+        t[e] = choices[int(torch.randint(0, len(choices), (1,), generator=generator))]
+        return tuple(t)
+
+    def neighbours(self, arch: Any) -> list[tuple[int, ...]]:
+        """All 24 one-op mutations."""
+        t = self.parse(arch)
+        return [t[:e] + (o,) + t[e + 1:] for e in range(NUM_EDGES) for o in range(NUM_OPS) if o != t[e]]
+
+    def enumerate(self) -> Iterator[Arch]:
+        return iter(itertools.product(range(NUM_OPS), repeat=NUM_EDGES))
+
+    # datasets
+    def num_classes(self, dataset: str) -> int:
+        return self._classes[self.check_dataset(dataset)]
+
+    def input_shape(self, dataset: str) -> tuple[int, ...]:
+        return (3, 16, 16) if self.check_dataset(dataset) == "ImageNet16-120" else (3, 32, 32)
+
+    # networks
+    def _build(self, arch: Arch, dataset: str, *, C: int = 16, N: int = 5, stem: bool = True,
+               num_classes: int | None = None, in_channels: int = 3) -> nn.Module:
+        ops = arch
+
+        def cell(c: int) -> nn.Module:
+            return Cell([make_op(o, c) for o in ops])  # type: ignore[union-attr]
+
+        return NB201Network(cell, num_classes or self.num_classes(dataset), C=C, N=N, stem=stem,
+                            in_channels=in_channels)
+
+    # ground truth
+    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
+        """``val``: the suite's validation accuracy (``val_acc_<dataset>``); ``test``: 200-epoch test accuracy."""
+        from ..data.groundtruth import nb201_table
+
+        self.check_dataset(dataset)
+        if metric not in ("val", "test"):
+            raise ValueError(f"metric must be 'val' or 'test', got {metric!r}")
+        df = nb201_table(data_root)
+        return dict(zip(df["arch"], df[f"{metric}_acc_{dataset}"].astype(float)))
