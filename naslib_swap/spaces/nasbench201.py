@@ -146,6 +146,72 @@ class NB201Network(nn.Module):
         return self.classifier(torch.flatten(self.global_pooling(x), 1))
 
 
+class MixedEdge(nn.Module):
+    """All 5 ops on one edge, output = sum_o w[o] * op_o(x) with ``w`` a row of the supernet's ``op_weights``.
+
+    Ops whose weight is exactly 0 are skipped (removing an op costs nothing and changes nothing numerically).
+    """
+
+    def __init__(self, c: int, weights: torch.Tensor, edge: int, affine: bool) -> None:
+        super().__init__()
+        self.ops = nn.ModuleList(make_op(o, c, affine=affine, track_running_stats=affine) for o in range(NUM_OPS))
+        self._weights = [weights]  # a list: the supernet owns the buffer; not registered twice
+        self.edge = edge
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = self._weights[0][self.edge]
+        out = None
+        for o, op in enumerate(self.ops):
+            if float(w[o]) != 0.0:
+                y = w[o] * op(x)
+                out = y if out is None else out + y
+        return out if out is not None else x.mul(0.0)
+
+
+class NB201SuperNet(NB201Network):
+    """The NB201 supernet: every edge holds all 5 ops, mixed by ``op_weights`` (6 x 5), shared by all cells.
+
+    Used by Zero-Cost-PT (weights = softmax(alpha), an op removed by setting its weight to 0) and TE-NAS-style
+    pruning (weights 1 for the ops still present, 0 for pruned ones). Like NASLib's search graph, the cell BNs are
+    not affine.
+
+    Example:
+        >>> net = NB201SuperNet(10, C=4, N=1)
+        >>> net.op_weights.shape
+        torch.Size([6, 5])
+        >>> net(torch.randn(2, 3, 8, 8)).shape
+        torch.Size([2, 10])
+    """
+
+    def __init__(self, num_classes: int, C: int = 16, N: int = 5, affine: bool = False,
+                 op_weights: torch.Tensor | None = None, stem: bool = True, in_channels: int = 3) -> None:
+        weights = torch.ones(NUM_EDGES, NUM_OPS) if op_weights is None else op_weights.detach().clone().float()
+        holder: list[torch.Tensor] = [weights]
+
+        def cell(c: int) -> nn.Module:
+            return Cell([MixedEdge(c, holder[0], e, affine) for e in range(NUM_EDGES)])
+
+        super().__init__(cell, num_classes, C=C, N=N, stem=stem, in_channels=in_channels)
+        self.register_buffer("op_weights", weights)
+        # edges read the buffer through this shared tensor: keep them the same object after .to()
+        self._holder = holder
+
+    def _apply(self, fn, recurse=True):  # type: ignore[override]
+        super()._apply(fn, recurse)
+        for m in self.modules():
+            if isinstance(m, MixedEdge):
+                m._weights[0] = self.op_weights
+        return self
+
+    def set_op_weights(self, weights: torch.Tensor) -> None:
+        """Replace all mixing weights (6 x 5) in place."""
+        self.op_weights.copy_(weights.to(self.op_weights))
+
+    def discretise(self) -> tuple[int, ...]:
+        """The arch keeping, on each edge, the op of largest weight."""
+        return tuple(int(i) for i in self.op_weights.argmax(dim=1))
+
+
 # --- the space ---------------------------------------------------------------------------------------------------
 
 @register_space
@@ -231,6 +297,15 @@ class NasBench201(SearchSpace):
         return (3, 16, 16) if self.check_dataset(dataset) == "ImageNet16-120" else (3, 32, 32)
 
     # networks
+    def supernet(self, dataset: str, *, generator: torch.Generator | None = None, device: torch.device | str = "cpu",
+                 C: int = 16, N: int = 5, op_weights: torch.Tensor | None = None, **kw: Any) -> NB201SuperNet:
+        """The untrained supernet (all ops on every edge) for ``dataset``; weights drawn from ``generator``."""
+        from ..rng import seeded
+
+        with seeded(generator):
+            net = NB201SuperNet(self.num_classes(dataset), C=C, N=N, op_weights=op_weights, **kw)
+        return net.to(device)
+
     def _build(self, arch: Arch, dataset: str, *, C: int = 16, N: int = 5, stem: bool = True,
                num_classes: int | None = None, in_channels: int = 3) -> nn.Module:
         ops = arch
