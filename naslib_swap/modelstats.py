@@ -147,7 +147,8 @@ def model_stats(
         for name, m in model.named_modules():  # named_modules lists a shared module once
             if next(m.children(), None) is None:
                 handles.append(m.register_forward_hook(hook(name)))
-        x = torch.rand(*input_shape, device=device)
+        # the values do not matter for the counts; a private generator keeps the global RNG untouched
+        x = torch.rand(*input_shape, generator=torch.Generator().manual_seed(0)).to(device)
         if forward is None:
             model(x)
         else:

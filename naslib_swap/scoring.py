@@ -150,8 +150,10 @@ class ArchScorer:
         seed: int = 0,
         device: str | torch.device = "cpu",
         data_root: str | Path | None = None,
+        net_options: dict[str, Any] | None = None,
     ) -> None:
         self.space = get_space(space) if isinstance(space, str) else space
+        self.net_options = dict(net_options or {})
         self.dataset = self.space.check_dataset(dataset)
         self.jobs = _resolve_jobs(split_proxies(proxies))
         if not self.jobs:
@@ -185,7 +187,8 @@ class ArchScorer:
         arch = self.space.parse(arch)
         key = self.space.key(arch)
         seeds = {part: derive_seed(self.seed, self.space.name, self.dataset, key, part) for part in ("data", "net", "proxy", "extra")}
-        net = self.space.build(arch, self.dataset, generator=make_generator(seeds["net"]), device=self.device)
+        net = self.space.build(arch, self.dataset, generator=make_generator(seeds["net"]), device=self.device,
+                               **self.net_options)
         extra_g = make_generator(seeds["extra"])
         ctx = ProxyContext(
             device=self.device,
@@ -194,7 +197,7 @@ class ArchScorer:
             dataset=self.dataset,
             size_prior=self.space.size_prior,
             build_net=lambda **kw: self.space.build(arch, self.dataset, generator=make_generator(seeds["net"]),
-                                                    device=self.device, **kw),
+                                                    device=self.device, **{**self.net_options, **kw}),
             make_batches=lambda sizes: self.space.make_batches(self.dataset, sizes, extra_g,
                                                                data_root=self.data_root, device=self.device),
         )
@@ -239,6 +242,7 @@ def score(
     device: str | torch.device = "cpu",
     data_root: str | Path | None = None,
     progress: bool = False,
+    net_options: dict[str, Any] | None = None,
 ) -> list[ScoreResult]:
     """Score architectures with proxies.
 
@@ -252,12 +256,13 @@ def score(
         device: ``cpu`` or ``cuda``.
         data_root: the shared data folder (default: ``NASLIB_SWAP_DATA`` or ``../shared/data``).
         progress: show a progress bar.
+        net_options: space-specific network overrides (NB201: ``C``, ``N``), e.g. tiny nets for tests.
 
     Returns:
         one :class:`ScoreResult` per (arch, proxy), in input order then proxy order.
     """
     scorer = ArchScorer(space, dataset, split_proxies(proxies), batch_size=batch_size, seed=seed, device=device,
-                        data_root=data_root)
+                        data_root=data_root, net_options=net_options)
     arch_list = [scorer.space.parse(a) for a in archs]
     it: Iterable[Any] = arch_list
     if progress:

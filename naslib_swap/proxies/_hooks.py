@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import Callable, Iterator, Sequence
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -39,23 +40,51 @@ def unique_rows(packed: torch.Tensor) -> torch.Tensor:
     return torch.unique(packed, dim=0)
 
 
-class PatternCounter:
-    """Accumulates packed sample-wise patterns of several layers and counts the distinct ones."""
+def count_distinct_rows(packed: torch.Tensor) -> int:
+    """Number of distinct rows of a ``(V, W)`` int64 matrix.
 
-    def __init__(self) -> None:
+    One-word rows on the CPU are counted with numpy's SIMD sort (about 4x faster than ``torch.unique`` here);
+    other cases use ``torch.unique``.
+    """
+    if packed.numel() == 0:
+        return 0
+    if packed.shape[1] == 1:
+        if packed.device.type == "cpu":
+            s = np.sort(packed.numpy().ravel())
+            return int(np.count_nonzero(s[1:] != s[:-1])) + 1
+        s = torch.sort(packed.view(-1)).values
+        return int((s[1:] != s[:-1]).sum().item()) + 1
+    return int(torch.unique(packed, dim=0).shape[0])
+
+
+class PatternCounter:
+    """Accumulates packed sample-wise patterns of several layers and counts the distinct ones.
+
+    Packed rows are kept as they come (at batch 64 nearly all of a layer's columns are distinct, so deduplicating
+    per layer costs more than it saves) and compacted only when they exceed ``max_rows``.
+    """
+
+    def __init__(self, max_rows: int = 1 << 25) -> None:
         self._parts: list[torch.Tensor] = []
+        self._rows = 0
+        self.max_rows = max_rows
         self.layers = 0
 
     def add(self, act: torch.Tensor) -> None:
         """Add one layer's output ``(S, ...)``; a value is active where it is > 0."""
         flat = act.detach().reshape(act.shape[0], -1) > 0
-        self._parts.append(unique_rows(pack_patterns(flat)))
+        packed = pack_patterns(flat)
+        self._parts.append(packed)
+        self._rows += packed.shape[0]
         self.layers += 1
+        if self._rows > self.max_rows:  # bound memory on very large nets
+            merged = unique_rows(torch.cat(self._parts))
+            self._parts, self._rows = [merged], merged.shape[0]
 
     def count(self) -> int:
         if not self._parts:
             return 0
-        return int(unique_rows(torch.cat(self._parts)).shape[0])
+        return count_distinct_rows(torch.cat(self._parts) if len(self._parts) > 1 else self._parts[0])
 
 
 def reference_pattern_count(acts: Sequence[torch.Tensor]) -> int:

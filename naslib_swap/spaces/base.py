@@ -10,6 +10,7 @@ Randomness always comes from an explicit ``torch.Generator``; network weights ar
 from __future__ import annotations
 
 import abc
+import operator
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Hashable, Iterator, Sequence
 
@@ -167,8 +168,8 @@ def _plain_tuple(x: Any) -> Any:
     if isinstance(x, (tuple, list)):
         return tuple(_plain_tuple(v) for v in x)
     try:
-        return int(x)
-    except (TypeError, ValueError):
+        return operator.index(x)  # ints and numpy integers, never floats
+    except TypeError:
         return x
 
 

@@ -1,0 +1,478 @@
+"""NASLib host integration: our proxies as NASLib measures, our searches as NASLib optimizers.
+
+This is the only module of the package that imports ``naslib`` (github automl/NASLib, branch ``zerocost`` or
+``Develop``). Importing it installs every proxy of :data:`naslib_swap.registry.PROXIES` -- built-ins and whatever
+third-party packages declare in the ``naslib_swap.proxies`` entry-point group -- into NASLib's measure registry, so
+that NASLib's own code path scores them::
+
+    import naslib_swap.integrations.naslib          # the one line a NASLib script adds
+    from naslib.predictors import ZeroCost
+    score = ZeroCost(method_type="swap").query(graph, dataloader)
+
+What NASLib expects and how it is met:
+
+* NASLib's measure decorator (``measures.measure(name, bn=True, copy_net=True)``) deep-copies the graph, moves it to
+  the device and calls ``func(net, inputs, targets, loss_fn=, split_data=)``; its reduction (``sum_arr``) sums a
+  list of tensors, so every measure returns ``[torch.tensor(score)]``.
+* The proxy runs through :func:`naslib_swap.proxies.base.compute_proxy` (its BN mode, label and gradient rules) with
+  a :class:`~naslib_swap.proxies.base.ProxyContext` whose device comes from the net's parameters, whose generator is
+  seeded from :func:`install`'s ``seed`` and whose size prior / arch builder come from our space of the same name
+  (``graph.get_type()``, e.g. ``nasbench201``) when we have it.
+* A name NASLib already owns (``params``, ``flops``, ...) is left to NASLib; a population proxy (TEG's rank sum)
+  cannot be a per-graph measure and is skipped; :func:`install` reports both.
+* A name is registered once per process; calling :func:`install` again is a no-op (NASLib raises KeyError on a
+  duplicate).
+
+Example (needs a NASLib checkout on ``sys.path``):
+    >>> import naslib_swap.integrations.naslib as nl          # doctest: +SKIP
+    >>> "swap" in nl.install().installed                      # doctest: +SKIP
+    True
+"""
+from __future__ import annotations
+
+import collections
+import collections.abc
+import importlib
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn as nn
+
+from ..errors import NaslibSwapError, UnknownNameError
+from ..proxies.base import ProxyContext, compute_proxy
+from ..registry import PROXIES, SEARCHES, SPACES, ProxySpec
+from ..rng import make_generator
+from ..types import Batch
+
+
+class NaslibNotAvailableError(NaslibSwapError, ImportError):
+    """NASLib cannot be imported (not on ``sys.path``, or a dependency of it is missing)."""
+
+
+class NaslibIntegrationError(NaslibSwapError, RuntimeError):
+    """A NASLib object we cannot adapt (unknown layout, missing optimizer, a feature not built yet)."""
+
+
+# Develop imports ``collections.Iterable`` (removed in Python 3.10) in naslib/predictors/gp; without these aliases
+# ``import naslib.predictors`` fails there. Only missing names are added; nothing existing is replaced.
+for _alias in ("Iterable", "Mapping", "MutableMapping", "Sequence", "Callable"):
+    if not hasattr(collections, _alias):
+        setattr(collections, _alias, getattr(collections.abc, _alias))
+
+try:
+    import naslib  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise NaslibNotAvailableError(
+        f"NASLib is not importable ({exc}); put a NASLib checkout (automl/NASLib, branch zerocost or Develop) on "
+        f"PYTHONPATH and install its dependencies with numpy<2, pandas<3, scikit-learn<1.6 (see docs/naslib.md)"
+    ) from exc
+
+MEASURE_MODULES = ("naslib.predictors.pruners.measures", "naslib.predictors.utils.pruners.measures")
+"""Where the measure registry lives: ``zerocost`` branch, then ``Develop`` branch."""
+
+
+def measures_module() -> Any:
+    """NASLib's measure registry module for whichever branch is installed."""
+    errors = []
+    for name in MEASURE_MODULES:
+        try:
+            return importlib.import_module(name)
+        except ImportError as exc:
+            errors.append(f"{name}: {exc}")
+    raise NaslibIntegrationError(
+        "found no NASLib measure registry (" + "; ".join(errors) + "); use NASLib's zerocost or Develop branch"
+    )
+
+
+def branch() -> str:
+    """``"zerocost"`` or ``"Develop"``: which NASLib layout is installed."""
+    return "zerocost" if measures_module().__name__ == MEASURE_MODULES[0] else "Develop"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Measures
+# ---------------------------------------------------------------------------------------------------------------
+
+_SETTINGS: dict[str, Any] = {"seed": 0}
+_INSTALLED: dict[str, ProxySpec] = {}
+
+
+@dataclass
+class InstallReport:
+    """What :func:`install` did.
+
+    Attributes:
+        installed: our proxies that NASLib can now score (this call or an earlier one).
+        naslib_owned: names NASLib already had (its own implementation is kept).
+        population: population proxies, not per-graph measures (score their inputs and combine outside NASLib).
+        optimizers: NASLib optimizer names of our searches (see :func:`optimizer_classes`).
+        branch: the NASLib layout found.
+    """
+
+    installed: list[str] = field(default_factory=list)
+    naslib_owned: list[str] = field(default_factory=list)
+    population: list[str] = field(default_factory=list)
+    optimizers: list[str] = field(default_factory=list)
+    branch: str = ""
+
+
+def space_for_graph(net: Any) -> Any | None:
+    """Our space of the same name as a NASLib graph (``graph.get_type()``), or None."""
+    get_type = getattr(net, "get_type", None)
+    name = get_type() if callable(get_type) else getattr(net, "space_name", None)
+    if not name or name not in SPACES:
+        return None
+    return SPACES.get(name)()
+
+
+def _dataset_for(space: Any, num_classes: int | None) -> str | None:
+    # NASLib graphs know their head size, not their dataset; the first dataset of that size is the one.
+    if space is None or num_classes is None:
+        return None
+    for ds in space.datasets:
+        if space.num_classes(ds) == num_classes:
+            return ds
+    return None
+
+
+def _device_of(net: nn.Module) -> torch.device:
+    for p in net.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+def context_for_graph(net: nn.Module, device: torch.device | None = None, seed: int | None = None) -> ProxyContext:
+    """The :class:`ProxyContext` a proxy gets for a NASLib graph.
+
+    Device from the net's parameters; generator seeded with ``seed`` (default: :func:`install`'s); space, dataset and
+    size prior from our space of the same name; ``build_net`` rebuilds the graph's architecture (``get_hash()``) with
+    our builder, for proxies that need thin variants.
+    """
+    device = device or _device_of(net)
+    seed = _SETTINGS["seed"] if seed is None else seed
+    space = space_for_graph(net)
+    num_classes = getattr(net, "num_classes", None)
+    dataset = _dataset_for(space, num_classes)
+    build_net = None
+    if space is not None and dataset is not None and callable(getattr(net, "get_hash", None)):
+        arch = net.get_hash()
+
+        def build_net(**overrides: Any) -> nn.Module:
+            return space.build(arch, dataset, generator=make_generator(seed), device=device, **overrides)
+
+    return ProxyContext(
+        device=device,
+        generator=make_generator(seed, device),
+        space=None if space is None else space.name,
+        dataset=dataset,
+        size_prior=None if space is None else space.size_prior,
+        build_net=build_net,
+    )
+
+
+def make_measure(spec: ProxySpec) -> Callable[..., list[torch.Tensor]]:
+    """NASLib's measure function for one of our proxies: ``func(net, inputs, targets, loss_fn=, split_data=)``."""
+
+    def naslib_measure(net: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss_fn: Any = None,
+                       split_data: int = 1, **_: Any) -> list[torch.Tensor]:
+        ctx = context_for_graph(net)
+        batch = Batch(inputs, targets, loss_fn or nn.CrossEntropyLoss(), getattr(net, "num_classes", None),
+                      "NASLib dataloader batch")
+        # NASLib's wrapper already deep-copied the graph; compute_proxy sets the BN mode the proxy declares.
+        score = compute_proxy(spec, net, batch, ctx, copy_net=False)
+        return [torch.tensor(score)]
+
+    naslib_measure.__name__ = f"naslib_swap_{spec.name}"
+    naslib_measure.__doc__ = f"naslib-swap proxy '{spec.name}': {spec.description}"
+    return naslib_measure
+
+
+def install_measures(seed: int | None = None) -> InstallReport:
+    """Register every proxy of our registry (entry points included) into NASLib's measure registry, idempotently."""
+    if seed is not None:
+        _SETTINGS["seed"] = int(seed)
+    mod = measures_module()
+    report = InstallReport(branch=branch())
+    for name, spec in PROXIES.items():
+        if spec.needs_population:
+            report.population.append(name)
+            continue
+        if name in mod._measure_impls:
+            (report.installed if name in _INSTALLED else report.naslib_owned).append(name)
+            continue
+        mod.measure(name, bn=True, copy_net=True)(make_measure(spec))
+        _INSTALLED[name] = spec
+        report.installed.append(name)
+    return report
+
+
+def install(seed: int | None = None) -> InstallReport:
+    """Install our proxies as NASLib measures and list our searches as NASLib optimizers (idempotent).
+
+    Args:
+        seed: seed of the generator every measure call gets (default 0).
+    """
+    report = install_measures(seed)
+    report.optimizers = sorted(optimizer_classes())
+    return report
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Optimizers
+# ---------------------------------------------------------------------------------------------------------------
+
+def naslib_optimizer_name(method: str) -> str:
+    """NASLib's config spelling of a search method: ``swap-nas`` -> ``swap_nas``."""
+    return method.replace("-", "_")
+
+
+_OPT_CLASSES: dict[str, type] = {}
+
+
+def _metaoptimizer_base() -> type:
+    from naslib.optimizers.core.metaclasses import MetaOptimizer
+
+    return MetaOptimizer
+
+
+def _cfg_get(cfg: Any, key: str, default: Any = None) -> Any:
+    if cfg is None:
+        return default
+    try:
+        return cfg.get(key, default)
+    except AttributeError:
+        return getattr(cfg, key, default)
+
+
+def _make_optimizer_class(method: str) -> type:
+    base = _metaoptimizer_base()
+
+    class SearchOptimizer(base):  # type: ignore[misc, valid-type]
+        """A naslib-swap search run as a NASLib ``MetaOptimizer`` (discrete, no step function).
+
+        The whole search runs in the first epoch (``config.search.epochs: 1`` is enough); later epochs report the
+        same incumbent. ``config.search`` may hold ``budget`` (architectures scored), ``device`` and ``options`` (a
+        dict of the search's keyword options).
+        """
+
+        using_step_function = False
+        search_method = method
+
+        def __init__(self, config: Any) -> None:
+            super().__init__()
+            self.config = config
+            search_cfg = _cfg_get(config, "search")
+            self.seed = int(_cfg_get(search_cfg, "seed", _cfg_get(config, "seed", 0)))
+            self.budget = _cfg_get(search_cfg, "budget", None)
+            self.device = str(_cfg_get(search_cfg, "device", "cpu"))
+            self.options = dict(_cfg_get(search_cfg, "options", {}) or {})
+            self.dataset = _cfg_get(config, "dataset")
+            self.result: Any = None
+            self.search_space: Any = None
+            self.dataset_api: Any = None
+            self._stats: tuple[float, float, float, float] | None = None
+
+        def adapt_search_space(self, search_space: Any, scope: Any = None, dataset_api: Any = None) -> None:
+            self.search_space = search_space.clone()
+            self.dataset_api = dataset_api
+            name = search_space.get_type()
+            if name not in SPACES:
+                raise NaslibIntegrationError(
+                    f"search '{method}' runs on our spaces ({', '.join(SPACES.names())}); NASLib space '{name}' has no "
+                    f"naslib-swap counterpart yet"
+                )
+            self.space = SPACES.get(name)()
+
+        def new_epoch(self, epoch: int) -> None:
+            if self.result is not None:
+                return
+            run = SEARCHES.get(method)
+            t0 = time.time()
+            budget = None if self.budget in (None, "None") else int(self.budget)
+            self.result = run(self.space, self.dataset, seed=self.seed, budget=budget, device=self.device,
+                              progress=False, **self.options)
+            self._train_time = time.time() - t0
+
+        def _query(self, metric_name: str) -> float:
+            # NASLib's benchmark api when the runner loaded one; otherwise the shared suite ground truth.
+            arch = self.result.arch
+            if self.dataset_api is not None:
+                from naslib.search_spaces.core.query_metrics import Metric
+
+                return float(self.get_final_architecture().query(
+                    getattr(Metric, metric_name), self.dataset, dataset_api=self.dataset_api))
+            try:
+                table = self.space.ground_truth(self.dataset, metric="val" if "VAL" in metric_name else "test")
+                return float(table[self.space.key(arch)])
+            except (NaslibSwapError, NotImplementedError, KeyError):
+                return -1.0
+
+        def train_statistics(self, report_incumbent: bool = True) -> tuple[float, float, float, float]:
+            if self.result is None:
+                raise NaslibIntegrationError("train_statistics() before new_epoch(): call new_epoch(0) first")
+            if self._stats is None:
+                val = self._query("VAL_ACCURACY")
+                test = self._query("TEST_ACCURACY")
+                self._stats = (-1.0, val, test, float(self._train_time))
+            return self._stats
+
+        def test_statistics(self) -> Any:
+            return None
+
+        def get_final_architecture(self) -> Any:
+            if self.result is None:
+                raise NaslibIntegrationError("no architecture yet: the search runs in new_epoch(0)")
+            graph = self.search_space.clone()
+            graph.set_spec(self.result.arch)
+            return graph
+
+        def get_op_optimizer(self) -> Any:
+            return None
+
+        def get_checkpointables(self) -> dict[str, Any]:
+            return {"model": self.search_space}
+
+        def get_model_size(self) -> float:
+            from ..modelstats import count_parameters
+
+            return count_parameters(self.get_final_architecture()) / 1e6
+
+    SearchOptimizer.__name__ = SearchOptimizer.__qualname__ = f"NaslibSwap_{naslib_optimizer_name(method)}"
+    return SearchOptimizer
+
+
+def optimizer_classes() -> dict[str, type]:
+    """NASLib ``MetaOptimizer`` subclasses of our searches (entry points included), keyed by NASLib name."""
+    for method in SEARCHES.names():
+        key = naslib_optimizer_name(method)
+        if key not in _OPT_CLASSES:
+            _OPT_CLASSES[key] = _make_optimizer_class(method)
+    return dict(_OPT_CLASSES)
+
+
+def optimizers(config: Any) -> dict[str, Any]:
+    """Instances for a NASLib runner's ``supported_optimizers`` dict: ``supported_optimizers.update(optimizers(config))``."""
+    return {name: cls(config) for name, cls in optimizer_classes().items()}
+
+
+def get_optimizer(name: str, config: Any) -> Any:
+    """One of our searches as a NASLib optimizer (``swap_nas`` or ``swap-nas``)."""
+    classes = optimizer_classes()
+    key = naslib_optimizer_name(name)
+    if key not in classes:
+        raise UnknownNameError(f"unknown naslib-swap optimizer '{name}'; known: {', '.join(sorted(classes)) or '(none)'}")
+    return classes[key](config)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# LIBRA inside NASLib
+# ---------------------------------------------------------------------------------------------------------------
+
+def libra_predictor(*args: Any, **kwargs: Any) -> Any:
+    """A NASLib ``Predictor`` fitting LIBRA on NASLib's ``zero_cost_scores`` pre-computations.
+
+    Raises:
+        NaslibIntegrationError: until ``naslib_swap.ensemble.libra`` exists (it is written separately).
+    """
+    try:
+        importlib.import_module("naslib_swap.ensemble.libra")
+    except ImportError:
+        raise NaslibIntegrationError(
+            "LIBRA inside NASLib is not available yet: naslib_swap.ensemble.libra has not landed; use NASLib's own "
+            "zc ensembles meanwhile"
+        ) from None
+    raise NaslibIntegrationError(
+        "naslib_swap.ensemble.libra exists but its NASLib predictor adapter is not built yet (issue 9, item 4)"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Runners and data
+# ---------------------------------------------------------------------------------------------------------------
+
+RUNNERS: dict[str, dict[str, str]] = {
+    "zerocost": {
+        "correlation": "runners/runner.py",
+        "xgb": "runners/bbo/xgb_runner.py",
+        "bbo": "runners/bbo/runner.py",
+        "benchmarks": "runners/benchmarks/runner.py",
+    },
+    "Develop": {
+        "correlation": "runners/zc/runner.py",
+        "xgb": "runners/zc/bbo/xgb_runner.py",
+        "bbo": "runners/zc/bbo/runner.py",
+        "benchmarks": "runners/zc/benchmarks/runner.py",
+    },
+}
+
+
+def runner_path(kind: str = "correlation") -> Path:
+    """The path of NASLib's runner script ``kind`` inside the installed naslib package."""
+    root = Path(naslib.__file__).resolve().parent
+    table = RUNNERS[branch()]
+    if kind not in table:
+        raise NaslibIntegrationError(f"unknown NASLib runner '{kind}'; choose one of {', '.join(table)}")
+    path = root / table[kind]
+    if not path.is_file():
+        raise NaslibIntegrationError(f"NASLib runner {path} is missing in this checkout; pick another --runner")
+    return path
+
+
+def use_zc_file(path: str | os.PathLike[str]) -> None:
+    """Make NASLib's ``get_zc_benchmark_api`` read ``zc_<space>.json`` files from ``path`` (a file or a folder).
+
+    NASLib reads them from inside its package (``naslib/data``); this points it at our merged export instead.
+    """
+    import json
+
+    import naslib.utils as nutils
+
+    target = Path(path)
+    if not target.exists():
+        raise NaslibIntegrationError(f"zc file or folder {target} does not exist; run `naslib-swap export` first")
+
+    def get_zc_benchmark_api(search_space: str, dataset: str) -> Any:
+        f = target if target.is_file() else target / f"zc_{search_space}.json"
+        if not f.is_file():
+            raise NaslibIntegrationError(f"{f} is missing; export zc_{search_space}.json there")
+        with open(f) as fh:
+            data = json.load(fh)
+        if dataset not in data:
+            raise NaslibIntegrationError(f"{f} has no dataset '{dataset}'; it has {', '.join(data)}")
+        return data[dataset]
+
+    nutils.get_zc_benchmark_api = get_zc_benchmark_api
+    for modname in ("naslib.utils.get_dataset_api", "naslib.utils.utils"):
+        mod = sys.modules.get(modname)
+        if mod is not None and hasattr(mod, "get_zc_benchmark_api"):
+            mod.get_zc_benchmark_api = get_zc_benchmark_api
+
+
+def run_search_with_trainer(config: Any) -> Any:
+    """Run one of our searches under NASLib's ``Trainer`` (NASLib's runners hard-code their optimizer dicts).
+
+    Mirrors NASLib's search runner: search space from the config, dataset api when available, ``Trainer.search``
+    (writes ``errors.json`` under ``config.save``). Returns the trainer.
+    """
+    from naslib.defaults.trainer import Trainer
+    from naslib.search_spaces import get_search_space
+    from naslib.utils import get_dataset_api
+
+    opt = get_optimizer(config.optimizer, config)
+    space = get_search_space(name=config.search_space, dataset=config.dataset)
+    try:
+        dataset_api = get_dataset_api(config.search_space, config.dataset)
+    except (FileNotFoundError, OSError, KeyError, NotImplementedError, AssertionError):
+        dataset_api = None  # NASLib's benchmark pickles are optional; the shared ground truth is used instead
+    opt.adapt_search_space(space, dataset_api=dataset_api)
+    trainer = Trainer(opt, config, lightweight_output=True)
+    trainer.search(resume_from="", report_incumbent=False)
+    return trainer
+
+
+install()

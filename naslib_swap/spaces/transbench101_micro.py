@@ -1,0 +1,129 @@
+"""TransNAS-Bench-101 micro space in NASLib's encoding, with the networks the benchmark (and NASLib) builds.
+
+Encoding (NASLib): a tuple of 6 op codes ``(a, b, c, d, e, f)``, ``0 none, 1 skip_connect, 2 conv1x1, 3 conv3x3``,
+on the cell edges ``0->1 | 0->2, 1->2 | 0->3, 1->3, 2->3``; the benchmark's net code is ``64-41414-a_bc_def``
+(accepted too). All 4,096 tuples are in the benchmark. NASLib's sampler rejects a few tuples with a rule written for
+NB201's op order (where 1 is ``none``); here sampling is uniform over all 4,096 (documented deviation).
+
+Network: see :mod:`naslib_swap.spaces._transbench101` (encoder ``MacroNet`` with the fixed macro skeleton ``41414``
+and two micro cells per layer, task-specific head). Tasks, input shapes, losses and the image stand-ins are there too.
+
+Ground truth (``tnb101/micro_accuracy.csv``, the suite's ``val_accuracy``): top-1 accuracy (%) for class_object,
+class_scene, jigsaw; mIoU-style accuracy (%) for segmentsemantic; SSIM for autoencoder and normal; and the NEGATIVE
+L2 loss for room_layout (the suite's sign convention: higher is better everywhere).
+
+Example:
+    >>> sp = TransBench101Micro()
+    >>> sp.parse("64-41414-3_13_123")
+    (3, 1, 3, 1, 2, 3)
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any, ClassVar, Iterator, Sequence
+
+import torch
+import torch.nn as nn
+
+from ..registry import register_space
+from . import _transbench101 as tnb
+from .base import SearchSpace, parse_int_tuple
+
+NUM_EDGES, NUM_OPS = 6, 4
+OPS: tuple[str, ...] = ("none", "skip_connect", "conv1x1", "conv3x3")
+_NET_CODE = re.compile(r"^\s*64-41414-([0-3])_([0-3]{2})_([0-3]{3})\s*$")
+
+
+class _TransBenchBase(SearchSpace):
+    """What the micro and macro spaces share: tasks, shapes, losses, stand-in batches, ground truth."""
+
+    datasets: ClassVar[tuple[str, ...]] = tnb.TASKS
+    kind: ClassVar[str]
+    # The L-SWAG paper scores TransNAS-Bench-101 with batch 32; the suite and the SWAP paper use 64.
+    default_batch_size: ClassVar[int] = 64
+    lswag_batch_size: ClassVar[int] = 32
+    # No reg-SWAP size prior is given for TransNAS-Bench-101 by the SWAP paper: reg_swap needs mu/sigma or 'auto'.
+    size_prior: ClassVar[tuple[float, float] | None] = None
+
+    def num_classes(self, dataset: str) -> int:
+        return tnb.NUM_OUTPUTS[self.check_dataset(dataset)]
+
+    def input_shape(self, dataset: str) -> tuple[int, ...]:
+        return tnb.input_shape(self.check_dataset(dataset))
+
+    def loss_fn(self, dataset: str):  # type: ignore[override]
+        return tnb.task_loss(self.check_dataset(dataset))
+
+    def make_batches(self, dataset: str, sizes: Sequence[int], generator: torch.Generator, *,
+                     data_root: str | Path | None = None, device: torch.device | str = "cpu") -> list[Any]:
+        """Batches of the task's named stand-in built from real CIFAR images (Taskonomy is not available)."""
+        return tnb.task_batches(self.check_dataset(dataset), sizes, generator, data_root=data_root, device=device)
+
+    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
+        """``val``: the suite's ``val_accuracy`` of every arch for the task (room_layout: negative loss)."""
+        from ..data.groundtruth import tnb101_table
+
+        self.check_dataset(dataset)
+        if metric != "val":
+            raise ValueError(f"{self.name} has only metric 'val' (the suite's val_accuracy), got {metric!r}")
+        df = tnb101_table(self.kind, data_root)
+        return {self.key(a): float(v) for a, v in zip(df["arch"], df[f"val_{dataset}"])}
+
+
+@register_space
+class TransBench101Micro(_TransBenchBase):
+    name: ClassVar[str] = "transbench101_micro"
+    kind: ClassVar[str] = "micro"
+    arch_format: ClassVar[str] = (
+        "a NASLib tuple of 6 op codes 0..3 such as '(3, 1, 3, 1, 2, 3)' (0 none, 1 skip, 2 conv1x1, 3 conv3x3; "
+        "edges 0->1, 0->2, 1->2, 0->3, 1->3, 2->3) or a net code such as '64-41414-3_13_123'"
+    )
+
+    def parse(self, arch: Any) -> tuple[int, ...]:
+        if isinstance(arch, str) and "-" in arch:
+            m = _NET_CODE.match(arch)
+            if m is None:
+                raise self.arch_error(arch, "a micro net code is '64-41414-a_bc_def' with digits 0..3")
+            return tuple(int(c) for c in "".join(m.groups()))
+        t = parse_int_tuple(arch)
+        if t is None:
+            raise self.arch_error(arch, "cannot parse it")
+        if len(t) != NUM_EDGES:
+            raise self.arch_error(arch, f"it has {len(t)} entries, not {NUM_EDGES}")
+        if not all(isinstance(v, int) and 0 <= v < NUM_OPS for v in t):
+            raise self.arch_error(arch, "op codes must be integers 0..3")
+        return t
+
+    def to_string(self, arch: Any) -> str:
+        """The benchmark's net code ``64-41414-a_bc_def``."""
+        a = self.parse(arch)
+        return "64-41414-{}_{}{}_{}{}{}".format(*a)
+
+    def cell_code(self, arch: Any) -> list[str]:
+        a = [str(v) for v in self.parse(arch)]
+        return ["", a[0], a[1] + a[2], a[3] + a[4] + a[5]]
+
+    def sample(self, generator: torch.Generator) -> tuple[int, ...]:
+        return tuple(int(v) for v in torch.randint(0, NUM_OPS, (NUM_EDGES,), generator=generator))
+
+    def mutate(self, arch: Any, generator: torch.Generator) -> tuple[int, ...]:
+        """NASLib's mutation: one uniformly chosen edge gets a different op."""
+        t = list(self.parse(arch))
+        e = int(torch.randint(0, NUM_EDGES, (1,), generator=generator))
+        choices = [o for o in range(NUM_OPS) if o != t[e]]
+        t[e] = choices[int(torch.randint(0, len(choices), (1,), generator=generator))]
+        return tuple(t)
+
+    def neighbours(self, arch: Any) -> list[tuple[int, ...]]:
+        t = self.parse(arch)
+        return [t[:e] + (o,) + t[e + 1:] for e in range(NUM_EDGES) for o in range(NUM_OPS) if o != t[e]]
+
+    def enumerate(self) -> Iterator[tuple[int, ...]]:
+        return iter(itertools.product(range(NUM_OPS), repeat=NUM_EDGES))
+
+    def _build(self, arch: Any, dataset: str, *, base: int = tnb.BASE_CHANNELS,
+               num_classes: int | None = None) -> nn.Module:
+        return tnb.build_task_net(tnb.MICRO_MACRO_CODE, self.cell_code(arch), dataset, base=base,
+                                  num_outputs=num_classes)

@@ -1,0 +1,143 @@
+"""Run settings of a suite-zero correlation: built-in defaults < YAML file < command-line flags < ``key=value``.
+
+The keys:
+
+| key | default | meaning |
+|---|---|---|
+| ``space``, ``dataset`` | (required) | NASLib names |
+| ``proxies`` | ``[swap, reg_swap]`` | labels, options in brackets (``reg_swap[init='normal',reinits=4]``) |
+| ``seeds`` | ``[9000..9004]`` | the suite's seeds; each is NASLib's ``set_seed`` seed and our scoring seed |
+| ``archs`` | 1000 | ``test_size``: archs drawn per seed |
+| ``unique`` | false | draw without replacement (NASLib's ``sample_without_replacement``) |
+| ``key_source`` | ``suite`` | ``suite`` or ``preview`` key list (see :func:`~naslib_swap.suite.sampler.suite_keys`) |
+| ``batch_size`` | null | minibatch size (null: the proxy's paper default, else the space's, 64 as the suite) |
+| ``baselines`` | false | copy the suite's 13 proxies for the sampled archs into the store and the tables |
+| ``truth_metrics`` | ``[val, test]`` | ground truths to correlate against (``test`` only where the space has it) |
+| ``topk`` | ``[10, 50, 100]`` | precision@top-k |
+| ``workers`` | 1 | local processes |
+| ``threads`` | 1 | torch intra-op threads per worker |
+| ``device`` | ``cpu`` | |
+| ``data_root`` | null | the shared data folder |
+
+Only ``space, dataset, proxies, batch_size, key_source, unique, device`` and the package version decide a score;
+their hash is the ``config_hash`` stored with every row.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from ..errors import NaslibSwapError
+
+DEFAULTS: dict[str, Any] = {
+    "space": None,
+    "dataset": None,
+    "proxies": ["swap", "reg_swap"],
+    "seeds": [9000, 9001, 9002, 9003, 9004],
+    "archs": 1000,
+    "unique": False,
+    "key_source": "suite",
+    "batch_size": None,
+    "baselines": False,
+    "truth_metrics": ["val", "test"],
+    "topk": [10, 50, 100],
+    "workers": 1,
+    "threads": 1,
+    "device": "cpu",
+    "data_root": None,
+}
+
+SCORE_KEYS = ("space", "dataset", "batch_size", "key_source", "device")
+
+
+class ConfigError(NaslibSwapError):
+    """A config file or override that cannot be used."""
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {p} not found; pass an existing YAML file (see configs/suite_zero/)")
+    try:
+        data = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"config file {p} is not valid YAML ({str(e).splitlines()[0]}); fix its syntax") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {p} must hold a mapping of keys to values")
+    return data
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``key=value`` with a Python/YAML literal value (``archs=200``, ``proxies=[swap]``, ``unique=true``)."""
+    key, eq, val = text.partition("=")
+    if not eq or not key.strip():
+        raise ConfigError(f"bad override '{text}': write key=value, e.g. archs=200")
+    val = val.strip()
+    try:
+        value: Any = yaml.safe_load(val)
+    except yaml.YAMLError:
+        try:
+            value = ast.literal_eval(val)
+        except (ValueError, SyntaxError):
+            value = val
+    return key.strip(), value
+
+
+def resolve(file: str | Path | None = None, flags: dict[str, Any] | None = None,
+            overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """The resolved config; unknown keys and missing space/dataset are one-line errors."""
+    cfg = dict(DEFAULTS)
+    layers = [load_yaml(file) if file else {}, {k: v for k, v in (flags or {}).items() if v is not None},
+              dict(parse_override(o) for o in overrides)]
+    for layer in layers:
+        bad = [k for k in layer if k not in DEFAULTS]
+        if bad:
+            raise ConfigError(f"unknown config key(s) {', '.join(bad)}; known: {', '.join(DEFAULTS)}")
+        cfg.update(layer)
+    if not cfg["space"] or not cfg["dataset"]:
+        raise ConfigError("no space/dataset given; pass --space and --dataset or a --config file that sets them")
+    if isinstance(cfg["proxies"], str):
+        from ..scoring import split_proxies
+
+        cfg["proxies"] = split_proxies(cfg["proxies"])
+    if isinstance(cfg["seeds"], (int, str)):
+        from ..cli._common import parse_range
+
+        cfg["seeds"] = parse_range(str(cfg["seeds"]))
+    cfg["seeds"] = [int(s) for s in cfg["seeds"]]
+    for key in ("archs", "workers", "threads"):
+        try:
+            cfg[key] = int(cfg[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be an integer, got {cfg[key]!r}") from None
+        if cfg[key] < 1:
+            raise ConfigError(f"{key} must be at least 1, got {cfg[key]}")
+    if isinstance(cfg["truth_metrics"], str):
+        cfg["truth_metrics"] = [m.strip() for m in cfg["truth_metrics"].split(",") if m.strip()]
+    if isinstance(cfg["topk"], int):
+        cfg["topk"] = [cfg["topk"]]
+    cfg["topk"] = [int(k) for k in cfg["topk"]]
+    cfg["unique"] = bool(cfg["unique"])
+    cfg["baselines"] = bool(cfg["baselines"])
+    return cfg
+
+
+def score_hash(cfg: dict[str, Any], version: str) -> str:
+    """Hash of what decides a stored score (not the seeds, arch count or workers)."""
+    part = {k: cfg.get(k) for k in SCORE_KEYS}
+    part["version"] = version
+    return hashlib.sha256(json.dumps(part, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def save_resolved(cfg: dict[str, Any], db_path: str | Path) -> Path:
+    """Write the resolved config beside the results: ``<db>.<space>.<dataset>.config.yaml``."""
+    db = Path(db_path)
+    out = db.with_name(f"{db.name}.{cfg['space']}.{cfg['dataset']}.config.yaml")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return out

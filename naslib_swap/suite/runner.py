@@ -1,0 +1,333 @@
+"""The suite-zero correlation runner: NASLib's sample, one seeded minibatch per arch, a resumable store, metrics.
+
+Work is split into independent units ``(space, dataset, seed, arch)``: a unit scores one arch with every per-arch
+proxy still missing for it and is written in one transaction, so any engine that runs units (here: the parent
+process, or ``workers`` local processes) gives the same rows. A unit's batch, weights and proxy randomness come from
+``(seed, space, dataset, arch)`` (:class:`~naslib_swap.scoring.ArchScorer`, seeded with the suite seed), so results
+do not depend on order, worker count or interruptions.
+
+Population proxies (``ProxySpec.needs_population``) are handled from metadata alone: their ``population_inputs`` are
+scored per arch like any proxy, then ``combine`` runs over the distinct archs of each seed's sample (in draw order)
+and every arch gets its combined score.
+
+Example:
+    >>> from naslib_swap.suite.config import resolve
+    >>> cfg = resolve(flags=dict(space="nasbench201", dataset="cifar10", proxies=["params"], seeds=[9000], archs=3))
+    >>> import tempfile, os; db = os.path.join(tempfile.mkdtemp(), "r.sqlite")
+    >>> summary = run_correlation(cfg, db, progress=False)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..errors import NaslibSwapError
+from ..registry import get_proxy, get_space
+from ..scoring import ArchScorer, parse_proxy_label
+from . import store as st
+from .baselines import baseline_scores, baseline_source, zc_file_truth
+from .config import save_resolved, score_hash
+from .metrics import correlation_metrics, summarise
+from .sampler import sample_archs, suite_keys
+
+
+def canonical_label(label: str) -> str:
+    """One spelling per proxy setting, so that resuming matches rows: ``reg_swap[init='normal',reinits=4]``.
+
+    Options equal to the proxy's defaults are dropped (``swap[reinits=1]`` is ``swap``).
+    """
+    name, opts = parse_proxy_label(label)
+    spec = get_proxy(name)
+    opts = {k: v for k, v in opts.items() if not (k in spec.options and spec.options[k] == v)}
+    if not opts:
+        return name
+    return f"{name}[{','.join(f'{k}={opts[k]!r}' for k in sorted(opts))}]"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# worker side
+# ---------------------------------------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(cfg: dict[str, Any], labels: list[str]) -> None:
+    import torch
+
+    torch.set_num_threads(int(cfg.get("threads") or 1))
+    _WORKER.clear()
+    _WORKER.update(cfg=cfg, labels=labels, scorers={})
+
+
+def _scorer(seed: int) -> ArchScorer:
+    scorers = _WORKER["scorers"]
+    if seed not in scorers:
+        cfg = _WORKER["cfg"]
+        scorers[seed] = ArchScorer(cfg["space"], cfg["dataset"], _WORKER["labels"], batch_size=cfg["batch_size"],
+                                   seed=seed, device=cfg["device"], data_root=cfg["data_root"])
+    return scorers[seed]
+
+
+def _batch_source(scorer: ArchScorer, job: Any) -> str:
+    from ..rng import make_generator
+
+    bs = scorer._batch_size_for(job.spec)
+    key = ("source", bs)
+    if key not in _WORKER:
+        _WORKER[key] = scorer.space.make_batch(scorer.dataset, bs, make_generator(0),
+                                               data_root=scorer.data_root).source
+    return _WORKER[key]
+
+
+def _run_unit(unit: tuple[int, str, tuple[str, ...]]) -> tuple[int, str, list[tuple[str, float, float]], str]:
+    """Score one (seed, arch) with the missing per-arch proxies; returns rows ``(proxy, score, seconds)``."""
+    seed, arch, missing = unit
+    scorer = _scorer(seed)
+    jobs = [j for j in scorer.leaf_jobs() if j.label in missing]
+    t0 = time.perf_counter()
+    results = scorer.score_arch(arch, jobs)
+    overhead = time.perf_counter() - t0 - sum(r.time_s for r in results)
+    # the net build and batch draw are shared by the arch's proxies: charge them in equal parts
+    share = overhead / max(len(results), 1)
+    rows = [(r.proxy, float(r.score), float(r.time_s + share)) for r in results]
+    sources = sorted({_batch_source(scorer, j) for j in jobs})
+    return seed, arch, rows, "; ".join(sources)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# parent side
+# ---------------------------------------------------------------------------------------------------------------
+
+def plan(cfg: dict[str, Any]) -> tuple[list[str], list[str], dict[int, list[str]]]:
+    """``(labels, leaf labels, {seed: drawn archs})`` for a resolved config."""
+    labels = [canonical_label(p) for p in cfg["proxies"]]
+    if len(set(labels)) != len(labels):
+        raise NaslibSwapError(f"a proxy is listed twice in {cfg['proxies']}; list each once")
+    leaf: list[str] = []
+    for lab in labels:
+        spec = get_proxy(parse_proxy_label(lab)[0])
+        for name in (spec.population_inputs if spec.needs_population else (lab,)):
+            if name not in leaf:
+                leaf.append(name)
+    keys = suite_keys(cfg["space"], cfg["dataset"], cfg["data_root"], cfg["key_source"])
+    samples = {seed: sample_archs(keys, cfg["archs"], seed, cfg["unique"], space=cfg["space"]) for seed in cfg["seeds"]}
+    return labels, leaf, samples
+
+
+def _truth(space: Any, dataset: str, metric: str, archs: Sequence[str], data_root: Any) -> tuple[dict[str, float], str]:
+    """Ground truth from the space's own reader; where a space has none yet, the zc file's val_accuracy."""
+    try:
+        gt = space.ground_truth(dataset, data_root=data_root, metric=metric)
+        src = f"{space.name}.ground_truth(metric='{metric}')"
+        if space.name == "nasbench201":
+            src = ("suite val accuracy (nb201/accuracy.csv val_acc_%s)" if metric == "val"
+                   else "200-epoch test accuracy (nb201/accuracy.csv test_acc_%s)") % dataset
+        return {a: float(gt[a]) for a in archs if a in gt}, src
+    except NotImplementedError:
+        if metric != "val":
+            return {}, ""
+        return zc_file_truth(space.name, dataset, archs, data_root), f"zc file val_accuracy ({baseline_source(space.name, dataset)})"
+    except ValueError:  # the space has no such metric
+        return {}, ""
+
+
+def run_correlation(cfg: dict[str, Any], db_path: str | Path, *, progress: bool = True) -> dict[str, Any]:
+    """Run (or resume) a resolved config into ``db_path`` and return :func:`evaluate`'s summary."""
+    space = get_space(cfg["space"])
+    cfg["dataset"] = space.check_dataset(cfg["dataset"])
+    labels, leaf, samples = plan(cfg)
+    chash = score_hash(cfg, __version__)
+    save_resolved(cfg, db_path)
+    t_start = time.perf_counter()
+    with st.Store(db_path) as store:
+        other = store.config_hashes(cfg["space"], cfg["dataset"]) - {chash}
+        if other:
+            raise st.StoreError(
+                f"{db_path} holds {cfg['space']}/{cfg['dataset']} scores made with other settings (config hash "
+                f"{', '.join(sorted(other))}, now {chash}); use the same batch_size/key_source/device or another --db"
+            )
+        store.record_run(cfg["space"], cfg["dataset"], chash, cfg)
+        for seed, archs in samples.items():
+            store.write_samples(cfg["space"], cfg["dataset"], seed, archs, unique=cfg["unique"],
+                                key_source=cfg["key_source"])
+        all_archs = list(dict.fromkeys(a for archs in samples.values() for a in archs))
+        for metric in cfg["truth_metrics"]:
+            values, src = _truth(space, cfg["dataset"], metric, all_archs, cfg["data_root"])
+            if values:
+                store.write_truth(cfg["space"], cfg["dataset"], metric, values, src)
+        if cfg["baselines"]:
+            bl = baseline_scores(cfg["space"], cfg["dataset"], all_archs, cfg["data_root"])
+            store.write_baselines(cfg["space"], cfg["dataset"], bl, baseline_source(cfg["space"], cfg["dataset"]))
+        units = []
+        for seed, archs in samples.items():
+            done = store.done(cfg["space"], cfg["dataset"], seed)
+            for arch in dict.fromkeys(archs):
+                missing = tuple(p for p in leaf if p not in done.get(arch, ()))
+                if missing:
+                    units.append((seed, arch, missing))
+        _execute(cfg, leaf, units, store, chash, progress)
+        _combine_populations(cfg, labels, samples, store, chash)
+    summary = evaluate(db_path, cfg["space"], cfg["dataset"], labels=labels, seeds=cfg["seeds"], topk=cfg["topk"],
+                       baselines=cfg["baselines"])
+    summary["wall_s"] = time.perf_counter() - t_start
+    summary["units_run"] = len(units)
+    return summary
+
+
+def _execute(cfg: dict[str, Any], leaf: list[str], units: list[tuple[int, str, tuple[str, ...]]],
+             store: st.Store, chash: str, progress: bool) -> None:
+    from tqdm.auto import tqdm
+
+    if not units:
+        return
+    bar = tqdm(total=len(units), desc=f"{cfg['space']}/{cfg['dataset']}", unit="arch", disable=not progress,
+               dynamic_ncols=True)
+    secs: dict[str, list[float]] = {p: [0.0, 0] for p in leaf}  # type: ignore[misc]
+
+    def consume(result: tuple[int, str, list[tuple[str, float, float]], str]) -> None:
+        seed, arch, rows, source = result
+        store.write_arch(cfg["space"], cfg["dataset"], seed, arch, rows, version=__version__, config_hash=chash,
+                         source=source)
+        for proxy, _, s in rows:
+            secs[proxy][0] += s
+            secs[proxy][1] += 1
+        bar.set_postfix_str(" ".join(f"{p}={v[0] / v[1]:.2f}s/arch" for p, v in secs.items() if v[1]))
+        bar.update(1)
+
+    try:
+        if cfg["workers"] <= 1:
+            _init_worker(cfg, leaf)
+            for unit in units:
+                consume(_run_unit(unit))
+        else:
+            methods = mp.get_all_start_methods()
+            ctx = mp.get_context("fork" if "fork" in methods else "spawn")
+            with ctx.Pool(cfg["workers"], initializer=_init_worker, initargs=(cfg, leaf)) as pool:
+                for result in pool.imap_unordered(_run_unit, units, chunksize=1):
+                    consume(result)
+    finally:
+        bar.close()
+
+
+def _combine_populations(cfg: dict[str, Any], labels: list[str], samples: dict[int, list[str]], store: st.Store,
+                         chash: str) -> None:
+    for lab in labels:
+        name, opts = parse_proxy_label(lab)
+        spec = get_proxy(name)
+        if not spec.needs_population:
+            continue
+        for seed, archs in samples.items():
+            uniq = list(dict.fromkeys(archs))
+            done = store.done(cfg["space"], cfg["dataset"], seed)
+            if all(lab in done.get(a, ()) for a in uniq):
+                continue
+            df = store.frame("SELECT arch, proxy, score, nan_flag, seconds, source FROM scores WHERE space=? AND "
+                             "dataset=? AND seed=?", (cfg["space"], cfg["dataset"], seed))
+            df = df[df.proxy.isin(spec.population_inputs)]
+            by = {(a, p): (st.join_score(s, f), sec) for a, p, s, f, sec in
+                  zip(df.arch, df.proxy, df.score, df.nan_flag, df.seconds)}
+            rows = [{p: by[(a, p)][0] for p in spec.population_inputs} for a in uniq]
+            combined = spec.combine(rows, **opts)  # type: ignore[misc]
+            if len(combined) != len(uniq):
+                raise NaslibSwapError(f"population proxy '{name}' returned {len(combined)} scores for {len(uniq)} archs")
+            out = [(a, float(v), sum(by[(a, p)][1] for p in spec.population_inputs)) for a, v in zip(uniq, combined)]
+            source = "; ".join(sorted(set(df.source.dropna())))
+            store.write_population(cfg["space"], cfg["dataset"], seed, lab, out, version=__version__,
+                                   config_hash=chash, source=source)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# evaluation
+# ---------------------------------------------------------------------------------------------------------------
+
+def _hib(proxy: str) -> bool:
+    try:
+        return bool(get_proxy(parse_proxy_label(proxy)[0]).higher_is_better)
+    except NaslibSwapError:
+        return True  # suite baselines not registered here: the suite's convention, higher is better
+
+
+def evaluate(db_path: str | Path, space: str, dataset: str, *, labels: Iterable[str] | None = None,
+             seeds: Iterable[int] | None = None, topk: Sequence[int] = (10, 50, 100),
+             baselines: bool = True) -> dict[str, Any]:
+    """Metrics from the store: ``{"space", "dataset", "truth": {metric: source}, "sources", "results": {metric:
+    {proxy: {"kind", "per_seed": {seed: metrics}, "mean": summary}}}}``.
+
+    The arch list of each seed is the stored draw (repeats kept), cut to the archs that every one of our proxies
+    has scored in that seed (a run stopped early, or run with fewer archs than stored, counts what it finished), so
+    our proxies and the suite's are compared on the same archs; an arch without ground truth is left out and ``n``
+    says how many were used.
+    """
+    samples = st.load_samples(db_path, space, dataset)
+    if samples.empty:
+        raise st.StoreError(f"{db_path} holds no run of {space}/{dataset}; run `naslib-swap correlate` for it first")
+    seed_list = sorted(set(samples.seed)) if seeds is None else [int(s) for s in seeds]
+    scores = st.load_scores(db_path, space, dataset)
+    truth = st.load_truth(db_path, space, dataset)
+    bl = st.load_baselines(db_path, space, dataset) if baselines else pd.DataFrame(columns=["arch", "proxy", "score"])
+    meta = st.load_meta(db_path)
+    meta = meta[(meta.space == space) & (meta.dataset == dataset)]
+    ours = list(labels) if labels is not None else sorted(set(scores.proxy))
+    out: dict[str, Any] = {"space": space, "dataset": dataset, "truth": {}, "results": {},
+                           "sources": {p: s for p, s in zip(meta.proxy, meta.source)},
+                           "baseline_source": baseline_source(space, dataset) if len(bl) else None,
+                           "seconds_per_arch": {}}
+    for p in ours:
+        sub = scores[scores.proxy == p]
+        if len(sub):
+            out["seconds_per_arch"][p] = float(sub.seconds.mean())
+    for metric, tdf in truth.groupby("metric"):
+        out["truth"][metric] = str(tdf.source.iloc[0])
+        tmap = dict(zip(tdf.arch, tdf.value))
+        res: dict[str, Any] = {}
+        tables = [("ours", p, scores[scores.proxy == p]) for p in ours]
+        # a suite proxy with the name of one of ours (params, flops, nwot) is shown as "<name> (suite)"
+        tables += [("suite", p if p not in ours else f"{p} (suite)", bl[bl.proxy == p]) for p in sorted(set(bl.proxy))]
+        scored: dict[int, set[str]] = {}
+        for seed in seed_list:
+            sets = [set(scores[(scores.proxy == p) & (scores.seed == seed)].arch) for p in ours]
+            scored[seed] = set.intersection(*sets) if sets else set()
+        for kind, proxy, df in tables:
+            per_seed = {}
+            for seed in seed_list:
+                draw = samples[samples.seed == seed].sort_values("pos").arch.tolist()
+                if ours:
+                    draw = [a for a in draw if a in scored[seed]]
+                if kind == "ours":
+                    smap = dict(zip(df[df.seed == seed].arch, df[df.seed == seed].score))
+                else:
+                    smap = dict(zip(df.arch, df.score))
+                use = [a for a in draw if a in smap and a in tmap]
+                if len(use) < 2:
+                    continue
+                per_seed[seed] = correlation_metrics([smap[a] for a in use], [tmap[a] for a in use],
+                                                     higher_is_better=_hib(proxy.removesuffix(' (suite)')), topk=topk)
+            if per_seed:
+                res[proxy] = {"kind": kind, "per_seed": per_seed, "mean": summarise(per_seed)}
+        out["results"][metric] = res
+    return out
+
+
+def summary_rows(summary: dict[str, Any], metric: str = "val") -> list[dict[str, Any]]:
+    """Flat rows for a table: one per proxy with mean +- std over seeds."""
+    rows = []
+    for proxy, r in summary["results"].get(metric, {}).items():
+        m = r["mean"]
+        rows.append({
+            "proxy": proxy, "kind": r["kind"], "seeds": m["seeds"], "n": m["n"], "nan": m["nan_count"],
+            "spearman": _pm(m, "spearman"), "kendall": _pm(m, "kendall"), "pearson": _pm(m, "pearson"),
+            "s/arch": f"{summary['seconds_per_arch'][proxy]:.3f}" if proxy in summary["seconds_per_arch"] else "",
+        })
+    return rows
+
+
+def _pm(m: dict[str, Any], key: str) -> str:
+    v, s = m.get(key, math.nan), m.get(f"{key}_std", math.nan)
+    return "nan" if not np.isfinite(v) else f"{v:.3f} ± {s:.3f}"

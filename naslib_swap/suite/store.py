@@ -1,0 +1,261 @@
+"""The results store: one SQLite file (standard library ``sqlite3``, WAL mode), safe to kill at any point.
+
+Tables:
+
+- ``scores``: one row per ``(space, dataset, seed, arch, proxy)`` with ``score`` (NULL when not finite),
+  ``nan_flag`` (0 finite, 1 NaN, 2 +inf, 3 -inf), ``seconds``, the package ``version``, the ``config_hash`` of
+  the settings that determine the score, and the image ``source`` (``Batch.source``: real set or named stand-in).
+- ``samples``: the drawn arch list of each ``(space, dataset, seed)``, repeats and order kept (metrics use it).
+- ``baselines``: the suite's own proxy scores for the sampled archs, copied from the suite files.
+- ``truth``: the ground truth of the sampled archs (``metric`` val/test and where it came from).
+- ``runs``: every resolved config that wrote to the file.
+
+All rows of one architecture are written in one transaction (a commit per arch), so a process killed with SIGKILL
+leaves whole architectures or nothing; re-running the same command recomputes only what is missing.
+
+Example:
+    >>> import tempfile, os
+    >>> db = os.path.join(tempfile.mkdtemp(), "r.sqlite")
+    >>> with Store(db) as st:
+    ...     st.write_arch("nasbench201", "cifar10", 9000, "(0, 1, 2, 3, 4, 0)",
+    ...                   [("swap", 10.0, 0.5)], version="0", config_hash="h", source="x")
+    >>> load_scores(db)[["proxy", "score"]].values.tolist()
+    [['swap', 10.0]]
+"""
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+
+from ..errors import NaslibSwapError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS scores (
+    space TEXT NOT NULL, dataset TEXT NOT NULL, seed INTEGER NOT NULL, arch TEXT NOT NULL, proxy TEXT NOT NULL,
+    score REAL, nan_flag INTEGER NOT NULL, seconds REAL NOT NULL, version TEXT NOT NULL, config_hash TEXT NOT NULL,
+    source TEXT, created REAL NOT NULL,
+    PRIMARY KEY (space, dataset, seed, arch, proxy)
+);
+CREATE TABLE IF NOT EXISTS samples (
+    space TEXT NOT NULL, dataset TEXT NOT NULL, seed INTEGER NOT NULL, pos INTEGER NOT NULL, arch TEXT NOT NULL,
+    unique_draw INTEGER NOT NULL, key_source TEXT NOT NULL,
+    PRIMARY KEY (space, dataset, seed, pos)
+);
+CREATE TABLE IF NOT EXISTS baselines (
+    space TEXT NOT NULL, dataset TEXT NOT NULL, arch TEXT NOT NULL, proxy TEXT NOT NULL, score REAL,
+    nan_flag INTEGER NOT NULL, seconds REAL, source TEXT NOT NULL,
+    PRIMARY KEY (space, dataset, arch, proxy)
+);
+CREATE TABLE IF NOT EXISTS truth (
+    space TEXT NOT NULL, dataset TEXT NOT NULL, arch TEXT NOT NULL, metric TEXT NOT NULL, value REAL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (space, dataset, arch, metric)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, space TEXT, dataset TEXT, config_hash TEXT, config TEXT, started REAL
+);
+"""
+
+NAN_FLAGS = {0: "finite", 1: "nan", 2: "+inf", 3: "-inf"}
+
+
+class StoreError(NaslibSwapError):
+    """A store that cannot be opened or that holds results of other settings."""
+
+
+def split_score(value: float) -> tuple[float | None, int]:
+    """``(score or None, nan_flag)``: SQLite turns NaN into NULL, so non-finite values keep their kind in a flag."""
+    v = float(value)
+    if math.isnan(v):
+        return None, 1
+    if math.isinf(v):
+        return None, 2 if v > 0 else 3
+    return v, 0
+
+
+def join_score(score: float | None, flag: int) -> float:
+    """The raw value back from ``(score, nan_flag)``."""
+    return {0: score, 1: math.nan, 2: math.inf, 3: -math.inf}[int(flag)] if flag else float(score)  # type: ignore[arg-type]
+
+
+class Store:
+    """An open results file. Use as a context manager; every write method commits before it returns."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(str(self.path), timeout=60.0)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at each commit against process death
+            self.conn.executescript(SCHEMA)
+            self.conn.commit()
+        except (sqlite3.DatabaseError, OSError) as e:
+            raise StoreError(f"cannot open results store {self.path}: {e}; pass another --db path") from None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- writes ------------------------------------------------------------------------------------------------
+    def record_run(self, space: str, dataset: str, config_hash: str, config: dict[str, Any]) -> None:
+        with self.conn:
+            self.conn.execute("INSERT INTO runs (space, dataset, config_hash, config, started) VALUES (?,?,?,?,?)",
+                              (space, dataset, config_hash, json.dumps(config, sort_keys=True, default=str), time.time()))
+
+    def write_samples(self, space: str, dataset: str, seed: int, archs: Sequence[str], *, unique: bool,
+                      key_source: str) -> None:
+        """Save a seed's draw. NASLib's draw of n archs is the prefix of its draw of m > n archs, so a stored
+        draw may be extended (``--archs 200`` then ``--archs 1000`` resumes) or cut; any other difference means the
+        file belongs to other settings and is an error."""
+        old = self.samples(space, dataset, seed)
+        new = list(archs)
+        if old:
+            if old[:len(new)] == new:
+                return  # same draw, or a prefix of the stored one
+            if new[:len(old)] != old:
+                raise StoreError(
+                    f"{self.path} already holds a different sample for {space}/{dataset} seed {seed} "
+                    f"({len(old)} archs); use the same --unique/key_source or another --db"
+                )
+        with self.conn:
+            self.conn.execute("DELETE FROM samples WHERE space=? AND dataset=? AND seed=?", (space, dataset, seed))
+            self.conn.executemany(
+                "INSERT INTO samples VALUES (?,?,?,?,?,?,?)",
+                [(space, dataset, seed, i, a, int(unique), key_source) for i, a in enumerate(archs)],
+            )
+
+    def write_arch(self, space: str, dataset: str, seed: int, arch: str,
+                   rows: Iterable[tuple[str, float, float]], *, version: str, config_hash: str,
+                   source: str | None) -> None:
+        """All ``(proxy, score, seconds)`` rows of one architecture in one transaction."""
+        now = time.time()
+        data = []
+        for proxy, value, seconds in rows:
+            s, flag = split_score(value)
+            data.append((space, dataset, seed, arch, proxy, s, flag, float(seconds), version, config_hash, source, now))
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", data)
+
+    def write_population(self, space: str, dataset: str, seed: int, proxy: str,
+                         rows: Iterable[tuple[str, float, float]], *, version: str, config_hash: str,
+                         source: str | None) -> None:
+        """A population proxy's scores for a whole seed, in one transaction."""
+        now = time.time()
+        data = []
+        for arch, value, seconds in rows:
+            s, flag = split_score(value)
+            data.append((space, dataset, seed, arch, proxy, s, flag, float(seconds), version, config_hash, source, now))
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", data)
+
+    def write_baselines(self, space: str, dataset: str, df: pd.DataFrame, source: str) -> None:
+        data = []
+        for arch, proxy, value, secs in df[["arch", "proxy", "score", "seconds"]].itertuples(index=False):
+            s, flag = split_score(value)
+            data.append((space, dataset, arch, proxy, s, flag, None if pd.isna(secs) else float(secs), source))
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO baselines VALUES (?,?,?,?,?,?,?,?)", data)
+
+    def write_truth(self, space: str, dataset: str, metric: str, values: dict[str, float], source: str) -> None:
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO truth VALUES (?,?,?,?,?,?)",
+                                  [(space, dataset, a, metric, float(v), source) for a, v in values.items()])
+
+    # -- reads -------------------------------------------------------------------------------------------------
+    def samples(self, space: str, dataset: str, seed: int) -> list[str]:
+        cur = self.conn.execute("SELECT arch FROM samples WHERE space=? AND dataset=? AND seed=? ORDER BY pos",
+                                (space, dataset, seed))
+        return [r[0] for r in cur]
+
+    def done(self, space: str, dataset: str, seed: int) -> dict[str, set[str]]:
+        """``{arch: {proxy, ...}}`` already stored for a seed."""
+        out: dict[str, set[str]] = {}
+        cur = self.conn.execute("SELECT arch, proxy FROM scores WHERE space=? AND dataset=? AND seed=?",
+                                (space, dataset, seed))
+        for a, p in cur:
+            out.setdefault(a, set()).add(p)
+        return out
+
+    def config_hashes(self, space: str, dataset: str) -> set[str]:
+        cur = self.conn.execute("SELECT DISTINCT config_hash FROM scores WHERE space=? AND dataset=?", (space, dataset))
+        return {r[0] for r in cur}
+
+    def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        return pd.read_sql_query(sql, self.conn, params=list(params))
+
+
+def _where(space: str | None, dataset: str | None) -> tuple[str, list[Any]]:
+    conds, params = [], []
+    if space is not None:
+        conds.append("space=?")
+        params.append(space)
+    if dataset is not None:
+        conds.append("dataset=?")
+        params.append(dataset)
+    return (" WHERE " + " AND ".join(conds)) if conds else "", params
+
+
+def _open_existing(db_path: str | Path) -> Store:
+    if not Path(db_path).is_file():
+        raise StoreError(f"results store {db_path} not found; run `naslib-swap correlate --db {db_path} ...` first")
+    return Store(db_path)
+
+
+def load_scores(db_path: str | Path, space: str | None = None, dataset: str | None = None) -> pd.DataFrame:
+    """Our proxies' scores as a DataFrame ``[space, dataset, seed, arch, proxy, score, nan_flag, seconds]``.
+
+    ``score`` is the raw value (NaN / +-inf restored from ``nan_flag``; the metrics map them to -1e8 as the suite).
+    """
+    where, params = _where(space, dataset)
+    with _open_existing(db_path) as st:
+        df = st.frame(f"SELECT space, dataset, seed, arch, proxy, score, nan_flag, seconds FROM scores{where} "
+                      "ORDER BY space, dataset, seed, proxy, arch", params)
+    df["score"] = [join_score(s, f) for s, f in zip(df["score"], df["nan_flag"])]
+    return df
+
+
+def load_samples(db_path: str | Path, space: str | None = None, dataset: str | None = None) -> pd.DataFrame:
+    """The drawn arch lists ``[space, dataset, seed, pos, arch, unique_draw, key_source]``."""
+    where, params = _where(space, dataset)
+    with _open_existing(db_path) as st:
+        return st.frame(f"SELECT * FROM samples{where} ORDER BY space, dataset, seed, pos", params)
+
+
+def load_baselines(db_path: str | Path, space: str | None = None, dataset: str | None = None) -> pd.DataFrame:
+    """The suite's scores copied at run time ``[space, dataset, arch, proxy, score, nan_flag, seconds, source]``."""
+    where, params = _where(space, dataset)
+    with _open_existing(db_path) as st:
+        df = st.frame(f"SELECT * FROM baselines{where}", params)
+    df["score"] = [join_score(s, f) for s, f in zip(df["score"], df["nan_flag"])]
+    return df
+
+
+def load_truth(db_path: str | Path, space: str | None = None, dataset: str | None = None) -> pd.DataFrame:
+    where, params = _where(space, dataset)
+    with _open_existing(db_path) as st:
+        return st.frame(f"SELECT * FROM truth{where}", params)
+
+
+def load_meta(db_path: str | Path) -> pd.DataFrame:
+    """Per (space, dataset, proxy): image source, package versions, config hashes, total seconds."""
+    with _open_existing(db_path) as st:
+        return st.frame("SELECT space, dataset, proxy, GROUP_CONCAT(DISTINCT source) AS source, "
+                        "GROUP_CONCAT(DISTINCT version) AS version, GROUP_CONCAT(DISTINCT config_hash) AS config_hash, "
+                        "COUNT(*) AS rows, SUM(seconds) AS seconds FROM scores GROUP BY space, dataset, proxy")
+
+
+def load_runs(db_path: str | Path) -> pd.DataFrame:
+    with _open_existing(db_path) as st:
+        return st.frame("SELECT * FROM runs ORDER BY id")

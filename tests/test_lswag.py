@@ -1,0 +1,165 @@
+"""L-SWAG: per-sample-gradient Lambda against a slow loop, GELU path, Psi, zero variance, intervals and storage."""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from naslib_swap.errors import ProxyInputError
+from naslib_swap.proxies._lswag_interval import (check_interval, percentile_bin, read_intervals, spike_interval,
+                                                 stored_interval, write_interval)
+from naslib_swap.proxies.base import Batch, ProxyContext, compute_proxy
+from naslib_swap.proxies.lswag import all_layer_terms, trace_forward
+from naslib_swap.proxies.swap import swap_count
+from naslib_swap.registry import get_proxy
+
+
+def _net(act: type[nn.Module] = nn.ReLU, seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)  # test-local: the tests below only compare two computations on the same net
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), act(),
+        nn.Conv2d(4, 4, 3, padding=1), act(),
+        nn.Flatten(), nn.Linear(4 * 6 * 6, 5),
+    )
+
+
+def _batch(n: int = 12, seed: int = 1) -> Batch:
+    g = torch.Generator().manual_seed(seed)
+    return Batch(torch.randn(n, 3, 6, 6, generator=g), torch.randint(0, 5, (n,), generator=g))
+
+
+def _loop_terms(net: nn.Module, batch: Batch) -> list[float]:
+    """Slow reference: one backward per sample (each sample alone through the net), then Eq. 1 per layer in numpy."""
+    layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    grads: list[list[np.ndarray]] = [[] for _ in layers]
+    for i in range(len(batch)):
+        model = copy.deepcopy(net)
+        lyr = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        loss = batch.loss_fn(model(batch.inputs[i:i + 1]), batch.targets[i:i + 1])
+        gs = torch.autograd.grad(loss, [m.weight for m in lyr])
+        for k, g in enumerate(gs):
+            grads[k].append(g.detach().double().numpy().ravel())
+    out = []
+    for per_layer in grads:
+        a = np.abs(np.stack(per_layer))
+        var = a.var(axis=0)
+        keep = var > 0
+        out.append(math.log(float(np.sum(1.0 / np.sqrt(var[keep])))) if keep.any() else float("nan"))
+    return out
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_lambda_matches_per_sample_loop(training: bool) -> None:
+    net = _net()
+    net.train(training)
+    b = _batch()
+    _, fast = all_layer_terms(net, b)
+    slow = _loop_terms(net, b)
+    assert len(fast) == 3
+    np.testing.assert_allclose(fast, slow, rtol=1e-4)
+
+
+def test_layers_in_forward_order_and_bins() -> None:
+    class Rev(nn.Module):  # registration order differs from the forward order
+        def __init__(self) -> None:
+            super().__init__()
+            self.late = nn.Linear(8, 3)
+            self.early = nn.Linear(4, 8)
+            self.act = nn.ReLU()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.late(self.act(self.early(x)))
+
+    tr = trace_forward(Rev(), torch.randn(5, 4))
+    assert [n for n, _ in tr.layers] == ["early", "late"]
+    assert tr.bins() == [5, 10]
+    assert tr.feeds == [1]  # the ReLU feeds the second layer
+    assert [percentile_bin(l, 10) for l in range(1, 11)] == list(range(1, 11))
+
+
+def test_psi_equals_swap_count_and_gelu_path() -> None:
+    b = _batch(16)
+    for act in (nn.ReLU, nn.GELU):
+        net = _net(act)
+        acts = [m for m in net.modules() if isinstance(m, act)]
+        ref = swap_count(net, b.inputs, types=(nn.ReLU, nn.GELU), modules=acts)
+        tr = trace_forward(copy.deepcopy(net), b.inputs)
+        from naslib_swap.proxies._hooks import unique_rows
+        assert int(unique_rows(torch.cat(tr.patterns)).shape[0]) == ref
+        lam = sum(all_layer_terms(copy.deepcopy(net), b)[1])
+        v = compute_proxy("lswag", net, b, interval=(0, 10))
+        assert v == pytest.approx(lam * ref, rel=1e-5)
+
+
+def test_gelu_binarised_at_zero() -> None:
+    # GELU(x) > 0 iff x > 0: the patterns of a GELU net equal those of the same net with ReLU
+    b = _batch(16)
+    r = trace_forward(_net(nn.ReLU, seed=3), b.inputs)
+    g = trace_forward(_net(nn.GELU, seed=3), b.inputs)
+    # only the first activation sees identical pre-activations in both nets
+    assert torch.equal(r.patterns[0], g.patterns[0])
+
+
+def test_zero_variance_weights_are_left_out() -> None:
+    class Dead(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.unused = nn.Conv2d(3, 4, 3, padding=1)  # runs but its output is multiplied by 0: zero gradient
+            self.act = nn.ReLU()
+            self.head = nn.Linear(4 * 6 * 6, 5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.act(self.conv(x) + 0.0 * self.unused(x))
+            return self.head(y.flatten(1))
+
+    net = Dead()
+    _, terms = all_layer_terms(net, _batch())
+    assert math.isnan(terms[1]) and math.isfinite(terms[0]) and math.isfinite(terms[2])
+    assert math.isfinite(compute_proxy("lswag", net, _batch(), interval=(0, 10)))
+
+
+def test_layerwise_variant_and_interval_selection() -> None:
+    net, b = _net(), _batch()
+    tr, terms = all_layer_terms(copy.deepcopy(net), b)
+    from naslib_swap.proxies._hooks import unique_rows
+    psi_l = [int(unique_rows(torch.cat([p for p, f in zip(tr.patterns, tr.feeds) if f == i])).shape[0])
+             if i in tr.feeds else 0 for i in range(3)]
+    expect = sum(t * p for t, p in zip(terms, psi_l))
+    assert compute_proxy("lswag_layerwise", net, b, interval="all") == pytest.approx(expect, rel=1e-5)
+    # bins of the 3 layers are 3, 6, 10: interval (3, 6) keeps the first two layers and their activations
+    assert tr.bins() == [3, 6, 10]
+    first_two = [p for p, f in zip(tr.patterns, tr.feeds) if f <= 1]
+    psi = int(unique_rows(torch.cat(first_two)).shape[0])
+    assert compute_proxy("lswag", net, b, interval="3-6") == pytest.approx((terms[0] + terms[1]) * psi, rel=1e-5)
+    with pytest.raises(ProxyInputError):
+        compute_proxy("lswag", net, b, interval=(4, 5))  # no layer there
+
+
+def test_metadata_and_errors() -> None:
+    spec = get_proxy("lswag")
+    assert spec.needs_grad and spec.needs_labels and spec.batch_size == 64
+    with pytest.raises(ProxyInputError):
+        compute_proxy("lswag", _net(), Batch(_batch().inputs, None))
+    with pytest.raises(ProxyInputError):
+        check_interval((5, 2))
+    with pytest.raises(ProxyInputError):
+        compute_proxy("lswag", nn.Sequential(nn.Flatten(), nn.Linear(108, 5)), _batch(), interval="all")
+
+
+def test_spike_rule_and_interval_file(tmp_path, monkeypatch) -> None:
+    assert spike_interval([1, 1, 2, 9, 8, 1, 1, 1, 1, 1, float("nan")]) == (3, 4)
+    assert spike_interval([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) == (8, 10)  # median 5, max 10: threshold 7.5
+    f = tmp_path / "iv.json"
+    monkeypatch.setenv("NASLIB_SWAP_LSWAG_INTERVALS", str(f))
+    assert stored_interval("s", "d") is None
+    write_interval("s", "d", {"lo": 3, "hi": 6, "n_archs": 2})
+    write_interval("s", "e", {"lo": 0, "hi": 10})
+    assert stored_interval("s", "d") == (3, 6) and set(read_intervals()) == {"s/d", "s/e"}
+    net, b = _net(), _batch()
+    ctx = ProxyContext(space="s", dataset="d")
+    assert compute_proxy("lswag", net, b, ctx) == pytest.approx(compute_proxy("lswag", net, b, interval=(3, 6)))

@@ -1,0 +1,153 @@
+"""Zero-Cost-PT: perturbation scoring with a known answer, edge orders, budget, and a tiny NB201 search."""
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn as nn
+
+from naslib_swap.errors import NaslibSwapError
+from naslib_swap.registry import ProxySpec, get_search, get_space
+from naslib_swap.search.zc_pt import (ORDERS, PerturbationScorer, Supernet, _supernet_for, mixing_weights, propose)
+from naslib_swap.types import Batch
+
+E, O = 4, 3
+# value[e, o]: how much op o on edge e adds to the toy proxy; the op to keep is the argmax of w * value
+VALUE = torch.tensor([[1.0, 5.0, 2.0], [3.0, 1.0, 0.5], [0.1, 0.2, 9.0], [4.0, 4.5, 1.0]])
+
+
+class ToyNet(nn.Module):
+    """A 'supernet' whose forward returns its mixing weights; the toy proxy reads them."""
+
+    def __init__(self, w0):
+        super().__init__()
+        self.register_buffer("op_weights", w0.clone())
+
+    def set_op_weights(self, w):
+        self.op_weights.copy_(w)
+
+    def forward(self, x):
+        return self.op_weights
+
+
+def toy_spec(higher_is_better=True):
+    def fn(net, batch, ctx):
+        s = float((net(batch.inputs) * VALUE).sum())
+        return s if higher_is_better else -s
+
+    return ProxySpec(name="toy", fn=fn, higher_is_better=higher_is_better, bn_mode="eval")
+
+
+def toy_supernet():
+    cand = torch.ones(E, O, dtype=torch.bool)
+    w0 = torch.full((E, O), 1.0 / O)
+    net = ToyNet(w0)
+    return Supernet(net=net, set_weights=net.set_op_weights, weights0=w0, candidates=cand,
+                    fixed_order=(0, 2, 1, 3), to_arch=tuple)
+
+
+def run(order, higher_is_better=True, budget=None, seed=0):
+    sup = toy_supernet()
+    scorer = PerturbationScorer(sup, toy_spec(higher_is_better), {}, None, torch.device("cpu"),
+                                torch.Generator().manual_seed(0), budget)
+    batch = Batch(torch.zeros(1, 1), None)
+    choice, visited, truncated = propose(scorer, order, lambda: batch, torch.Generator().manual_seed(seed))
+    return choice, visited, truncated, scorer.count
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("hib", [True, False])
+def test_keeps_the_op_whose_removal_hurts_most(order, hib):
+    choice, visited, truncated, _ = run(order, hib)
+    assert choice == VALUE.argmax(1).tolist()  # (1, 0, 2, 1), known by construction
+    assert sorted(visited) == list(range(E)) and not truncated
+
+
+def test_perturbation_scoring_on_nb201_supernet_matches_direct_proxy():
+    from naslib_swap.proxies.base import compute_proxy
+
+    sp = get_space("nasbench201")
+    g = torch.Generator().manual_seed(0)
+    w0 = mixing_weights(6, torch.ones(6, 5, dtype=torch.bool), g)
+    net = sp.supernet("cifar10", generator=g, C=2, N=1, op_weights=w0)
+    sup = Supernet(net=net, set_weights=net.set_op_weights, weights0=w0, candidates=torch.ones(6, 5, dtype=torch.bool),
+                   fixed_order=(0, 1, 3, 2, 4, 5), to_arch=tuple)
+    from naslib_swap.registry import get_proxy
+
+    scorer = PerturbationScorer(sup, get_proxy("nwot"), {}, "eval", torch.device("cpu"), g, None)
+    batch = sp.make_batch("cifar10", 6, torch.Generator().manual_seed(1))
+    scores = scorer.edge_scores(w0, 2, batch)
+    w = w0.clone()
+    w[2, 4] = 0.0
+    ref = sp.supernet("cifar10", generator=torch.Generator().manual_seed(0), C=2, N=1, op_weights=w)
+    ref.load_state_dict({k: v for k, v in net.state_dict().items() if k != "op_weights"}, strict=False)
+    assert scores[4] == pytest.approx(compute_proxy("nwot", ref, batch, bn_mode="eval"))
+    assert torch.equal(net.op_weights, w0)  # the supernet is restored after scoring
+
+
+def test_fixed_order_visits_input_to_output():
+    _, visited, _, n = run("fixed")
+    assert visited == [0, 2, 1, 3] and n == O * E
+
+
+def test_random_order_is_a_seeded_permutation():
+    orders = {tuple(run("random", seed=s)[1]) for s in range(8)}
+    assert all(sorted(o) == list(range(E)) for o in orders) and len(orders) > 1
+    assert run("random", seed=3)[1] == run("random", seed=3)[1]
+
+
+def test_global_orders_visit_by_importance_with_paper_costs():
+    # additive toy proxy: removing (e, o) lowers the score by w * value[e, o]
+    by_best_op = sorted(range(E), key=lambda e: -float(VALUE[e].max()))
+    by_mean = sorted(range(E), key=lambda e: -float(VALUE[e].mean()))
+    for order, expect, cost in (("global-op-iter", by_best_op, O * E * (E + 1) // 2),
+                                ("global-op-once", by_best_op, 2 * O * E - O),
+                                ("global-edge-iter", by_mean, O * E * (E + 1) // 2),
+                                ("global-edge-once", by_mean, 2 * O * E - O)):
+        _, visited, _, n = run(order)
+        assert visited == expect, order
+        assert n == cost, order
+
+
+def test_budget_truncates_and_keeps_arch_valid():
+    choice, visited, truncated, n = run("random", budget=5)
+    assert truncated and n == 5 and sorted(visited) == list(range(E))
+    assert all(0 <= c < O for c in choice)
+
+
+def test_tiny_nb201_search_on_a_budget():
+    sp = get_space("nasbench201")
+    res = get_search("zc-pt")(sp, "cifar10", seed=0, budget=12, progress=False, C=2, N=1, batch_size=4,
+                              proposals=3, validate=2)
+    assert sp.parse(res.arch) == res.arch
+    assert res.extra["perturbations"] == 12 and res.extra["proposals_run"] == 1
+    assert res.history[0]["truncated"]
+
+
+def test_tiny_nb201_search_validates_distinct_candidates():
+    sp = get_space("nasbench201")
+    res = get_search("zc-pt")(sp, "cifar10", seed=1, progress=False, C=2, N=1, batch_size=4, proposals=2,
+                              validate=2, order="fixed", proxy="swap")
+    assert res.extra["perturbations"] == 2 * 30
+    vals = [h for h in res.history if h["stage"] == "validation"]
+    assert len(vals) == res.extra["distinct_candidates"] or res.extra["distinct_candidates"] == 1
+    if vals:
+        assert sp.key(res.arch) == max(vals, key=lambda h: h["score"])["arch"]
+
+
+def test_bad_options_are_one_line_errors():
+    sp = get_space("nasbench201")
+    with pytest.raises(NaslibSwapError, match="order"):
+        get_search("zc-pt")(sp, "cifar10", seed=0, order="sideways", progress=False)
+    with pytest.raises(NaslibSwapError):
+        get_search("zc-pt")(sp, "cifar10", seed=0, proxy="nwot[nope=1]", progress=False)
+
+
+def test_darts_space_without_supernet_is_a_clear_error():
+    try:
+        import naslib_swap.search._darts_supernet  # noqa: F401
+        pytest.skip("the DARTS supernet exists")
+    except ImportError:
+        pass
+    fake = SimpleNamespace(name="nasbench301")
+    with pytest.raises(NaslibSwapError, match="DARTS space not available yet"):
+        _supernet_for(fake, "cifar10", torch.Generator(), torch.device("cpu"), 16, 5, 8, 1e-3)
