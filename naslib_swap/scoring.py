@@ -97,14 +97,25 @@ def derive_seed(*parts: Any) -> int:
 
 
 @functools.lru_cache(maxsize=32)
-def sampled_size_prior(space_name: str, dataset: str, n: int = 1000, seed: int = 0, rule: str = "p90") -> tuple[float, float]:
-    """reg-SWAP's ``auto`` prior: the size histogram (M params) of ``n`` sampled archs, reduced by ``rule``.
+def sampled_sizes(space_name: str, dataset: str, n: int = 1000, seed: int = 0) -> tuple[float, ...]:
+    """Parameter counts (millions) of ``n`` uniformly sampled archs of a space, seeded.
 
-    Networks are built on the ``meta`` device (no memory, no initialisation), so 1000 archs take seconds.
+    Networks are built on the ``meta`` device (no memory, no initialisation). The result is cached on disk under
+    ``$XDG_CACHE_HOME/naslib_swap`` (default ``~/.cache/naslib_swap``): building 1000 networks takes a minute.
     """
-    from .modelstats import count_parameters
-    from .proxies.swap import auto_size_prior
+    import json
+    import os
 
+    from . import __version__
+    from .modelstats import count_parameters
+
+    cache_dir = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "naslib_swap"
+    cache = cache_dir / f"sizes_{space_name}_{dataset}_{n}_{seed}_v{__version__}.json"
+    if cache.is_file():
+        try:
+            return tuple(float(v) for v in json.loads(cache.read_text()))
+        except (ValueError, OSError):
+            pass  # a corrupt cache is recomputed
     space = get_space(space_name)
     g = make_generator(seed)
     sizes = []
@@ -113,7 +124,22 @@ def sampled_size_prior(space_name: str, dataset: str, n: int = 1000, seed: int =
         with torch.device("meta"):
             net = space._build(arch, dataset)
         sizes.append(count_parameters(net) / 1e6)
-    return auto_size_prior(sizes, rule)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sizes))
+        tmp.replace(cache)  # atomic: a killed run leaves no half-written cache
+    except OSError:
+        pass  # a read-only home only costs the recomputation
+    return tuple(sizes)
+
+
+def sampled_size_prior(space_name: str, dataset: str, n: int = 1000, seed: int = 0, rule: str = "p90") -> tuple[float, float]:
+    """reg-SWAP's ``auto`` prior: the size histogram of ``n`` sampled archs reduced by ``rule``
+    (see :func:`naslib_swap.proxies.swap.auto_size_prior`)."""
+    from .proxies.swap import auto_size_prior
+
+    return auto_size_prior(sampled_sizes(space_name, dataset, n, seed), rule)
 
 
 @dataclass

@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--proxies", default="teg_ntk[C=3,N=1],teg_lr,teg_mse[C=3,N=1]")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop scoring after this long (resume later)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--batch-size", type=int, default=None, help="minibatch of teg_ntk (default: its 64)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     space = get_space("nasbench201")
@@ -52,7 +53,7 @@ def main() -> None:
             for line in f:
                 r = json.loads(line)
                 done[r["arch"]] = r
-    scorer = ArchScorer(space, args.dataset, labels, seed=args.seed)
+    scorer = ArchScorer(space, args.dataset, labels, seed=args.seed, batch_size=args.batch_size)
     t_start = time.time()
     with open(args.out, "a") as f:
         for key in tqdm([k for k in pick if k not in done], desc=f"TEG {args.dataset}", unit="arch"):

@@ -109,3 +109,8 @@ def test_tiny_network_forward_and_seeded_weights():
 def test_ground_truth_covers_preview():
     gt = SPACE.ground_truth("cifar10")
     assert len(gt) == 500 and all(SPACE.key(k) == k for k in gt)
+
+
+def test_spec_string_roundtrip():
+    a = SPACE.parse({"matrix": CHAIN, "ops": OPS})
+    assert SPACE.parse(SPACE.to_string(a)) == a

@@ -10,6 +10,17 @@ from naslib_swap.registry import ProxySpec, get_search, get_space
 from naslib_swap.search.zc_pt import (ORDERS, PerturbationScorer, Supernet, _supernet_for, mixing_weights, propose)
 from naslib_swap.types import Batch
 
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # the test machine is shared: intra-op threads spinning against other jobs make tiny nets 20x slower
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 E, O = 4, 3
 # value[e, o]: how much op o on edge e adds to the toy proxy; the op to keep is the argmax of w * value
 VALUE = torch.tensor([[1.0, 5.0, 2.0], [3.0, 1.0, 0.5], [0.1, 0.2, 9.0], [4.0, 4.5, 1.0]])
@@ -151,3 +162,42 @@ def test_darts_space_without_supernet_is_a_clear_error():
     fake = SimpleNamespace(name="nasbench301")
     with pytest.raises(NaslibSwapError, match="DARTS space not available yet"):
         _supernet_for(fake, "cifar10", torch.Generator(), torch.device("cpu"), 16, 5, 8, 1e-3)
+
+
+def test_darts_topology_keeps_the_two_most_important_inputs_per_node():
+    pytest.importorskip("naslib_swap.spaces._darts")
+    from naslib_swap.search._darts_supernet import N_EDGES, genotype_cells, topology
+    from naslib_swap.spaces._darts import NUM_NODES, edge_index
+
+    sp = get_space("nasbench301")
+    g = torch.Generator().manual_seed(0)
+    val = torch.rand(2 * N_EDGES, generator=g)  # importance of each edge, known by construction
+
+    class Additive:
+        count = 0
+
+        def goodness(self, w, batch):
+            self.count += 1
+            return float((w.sum(1) * val).sum())
+
+    choice = [int(c) for c in torch.randint(1, 8, (2 * N_EDGES,), generator=g)]  # no 'none' (index 0)
+    scorer = Additive()
+    arch = topology(sp, scorer, choice, lambda: None)
+    normal, reduce = sp.genotype(arch)
+    assert scorer.count == 2 * 22
+    for t, cell in enumerate((normal, reduce)):
+        for i in range(NUM_NODES):
+            ins = sorted(j for _, j in cell[2 * i: 2 * i + 2])
+            best = sorted(sorted(range(i + 2), key=lambda j: -float(val[t * N_EDGES + edge_index(i, j)]))[:2])
+            assert ins == best
+    assert (normal, reduce) == tuple(genotype_cells(choice, [[tuple(sorted(j for _, j in c[2 * i: 2 * i + 2]))
+                                                               for i in range(NUM_NODES)] for c in (normal, reduce)]))
+
+
+def test_tiny_darts_search_prints_a_genotype():
+    pytest.importorskip("naslib_swap.spaces._darts")
+    sp = get_space("nasbench301")
+    res = get_search("zc-pt")(sp, "cifar10", seed=0, progress=False, C=2, layers=2, batch_size=2, proposals=1,
+                              validate=1, budget=8)
+    assert sp.parse(res.arch) == res.arch
+    assert res.extra["genotype"] == sp.to_string(res.arch) and "none" not in res.extra["genotype"]

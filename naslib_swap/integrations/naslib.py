@@ -99,6 +99,8 @@ def branch() -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 _SETTINGS: dict[str, Any] = {"seed": 0}
+NASLIB_SPECIAL = ("flops", "params")
+"""Names ``find_measures`` answers itself (tensorwatch model stats) before it looks at the measure registry."""
 _INSTALLED: dict[str, ProxySpec] = {}
 
 
@@ -201,6 +203,9 @@ def install_measures(seed: int | None = None) -> InstallReport:
     for name, spec in PROXIES.items():
         if spec.needs_population:
             report.population.append(name)
+            continue
+        if name in NASLIB_SPECIAL or (name in mod._measure_impls and name not in _INSTALLED):
+            report.naslib_owned.append(name)
             continue
         if name in mod._measure_impls:
             (report.installed if name in _INSTALLED else report.naslib_owned).append(name)
@@ -340,7 +345,9 @@ def _make_optimizer_class(method: str) -> type:
         def get_model_size(self) -> float:
             from ..modelstats import count_parameters
 
-            return count_parameters(self.get_final_architecture()) / 1e6
+            graph = self.get_final_architecture()
+            graph.parse()  # an unparsed NASLib graph has no modules yet
+            return count_parameters(graph) / 1e6
 
     SearchOptimizer.__name__ = SearchOptimizer.__qualname__ = f"NaslibSwap_{naslib_optimizer_name(method)}"
     return SearchOptimizer
@@ -373,22 +380,75 @@ def get_optimizer(name: str, config: Any) -> Any:
 # LIBRA inside NASLib
 # ---------------------------------------------------------------------------------------------------------------
 
-def libra_predictor(*args: Any, **kwargs: Any) -> Any:
-    """A NASLib ``Predictor`` fitting LIBRA on NASLib's ``zero_cost_scores`` pre-computations.
+_LIBRA_CLASS: list[type] = []
 
-    Raises:
-        NaslibIntegrationError: until ``naslib_swap.ensemble.libra`` exists (it is written separately).
+
+def _zc_table(rows: list[dict[str, Any]]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame([{k: (v["score"] if isinstance(v, dict) else v) for k, v in r.items()} for r in rows])
+
+
+def libra_predictor_class() -> type:
+    """The NASLib ``Predictor`` subclass that fits LIBRA (:mod:`naslib_swap.ensemble.libra`) on zc scores.
+
+    It takes zero-cost scores as NASLib's zc ensembles do: ``set_pre_computations(xtrain_zc_info=
+    {"zero_cost_scores": [dict per arch]})`` before ``fit(xtrain, ytrain)``, and ``query(xtest, info)`` with ``info``
+    a list of ``{"zero_cost_scores": dict}``. ``fit`` runs LIBRA's Algorithm 1 on the training archs (``ytrain`` is
+    the ground truth; ``params`` must be among the scores); ``query`` returns the combined score of the chosen
+    proxies over the queried population (a ranking score, not an accuracy).
     """
+    if _LIBRA_CLASS:
+        return _LIBRA_CLASS[0]
     try:
-        importlib.import_module("naslib_swap.ensemble.libra")
+        from ..ensemble import libra
     except ImportError:
         raise NaslibIntegrationError(
-            "LIBRA inside NASLib is not available yet: naslib_swap.ensemble.libra has not landed; use NASLib's own "
-            "zc ensembles meanwhile"
+            "LIBRA inside NASLib needs naslib_swap.ensemble.libra, which is not installed in this checkout"
         ) from None
-    raise NaslibIntegrationError(
-        "naslib_swap.ensemble.libra exists but its NASLib predictor adapter is not built yet (issue 9, item 4)"
-    )
+    from naslib.predictors.predictor import Predictor
+
+    class LibraPredictor(Predictor):  # type: ignore[misc, valid-type]
+        def __init__(self, zc_names: list[str] | None = None, tolerance: float = libra.DEFAULT_TOLERANCE,
+                     combine: str = "rank_sum", ss_type: str | None = None) -> None:
+            super().__init__(ss_type=ss_type)
+            self.zc_names = list(zc_names) if zc_names else None
+            self.tolerance = tolerance
+            self.combine = combine
+            self.train_zc: list[dict[str, Any]] | None = None
+            self.fit_result: Any = None
+
+        def set_pre_computations(self, unlabeled: Any = None, xtrain_zc_info: Any = None, xtest_zc_info: Any = None,
+                                 unlabeled_zc_info: Any = None) -> None:
+            if xtrain_zc_info is not None:
+                self.train_zc = list(xtrain_zc_info["zero_cost_scores"])
+
+        def fit(self, xtrain: Any, ytrain: Any, train_info: Any = None, **kwargs: Any) -> float:
+            if self.train_zc is None:
+                raise NaslibIntegrationError(
+                    "LibraPredictor.fit needs zero-cost scores: call set_pre_computations(xtrain_zc_info="
+                    "{'zero_cost_scores': [...]}) first"
+                )
+            table = _zc_table(self.train_zc)
+            table[libra.TARGET] = list(ytrain)
+            pool = self.zc_names or [c for c in table.columns if c != libra.TARGET]
+            self.fit_result = libra.libra_select(table, pool, tolerance=self.tolerance, combine_method=self.combine)
+            return 0.0
+
+        def query(self, xtest: Any, info: Any = None) -> Any:
+            if self.fit_result is None:
+                raise NaslibIntegrationError("LibraPredictor.query before fit(): fit it on labelled archs first")
+            if info is None:
+                raise NaslibIntegrationError("LibraPredictor.query needs info=[{'zero_cost_scores': {...}}, ...]")
+            return self.fit_result.score(_zc_table([d["zero_cost_scores"] for d in info]))
+
+    _LIBRA_CLASS.append(LibraPredictor)
+    return LibraPredictor
+
+
+def libra_predictor(*args: Any, **kwargs: Any) -> Any:
+    """An instance of :func:`libra_predictor_class` (``zc_names``, ``tolerance``, ``combine``, ``ss_type``)."""
+    return libra_predictor_class()(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -451,6 +511,15 @@ def use_zc_file(path: str | os.PathLike[str]) -> None:
         mod = sys.modules.get(modname)
         if mod is not None and hasattr(mod, "get_zc_benchmark_api"):
             mod.get_zc_benchmark_api = get_zc_benchmark_api
+
+
+def bind_argv(args: list[str]) -> None:
+    """Make NASLib's ``parse_args()`` read ``args`` (its default ``args=sys.argv[1:]`` is bound at import time)."""
+    mod = sys.modules.get("naslib.utils.utils")
+    if mod is not None and getattr(mod, "parse_args", None) is not None and mod.parse_args.__defaults__:
+        defaults = list(mod.parse_args.__defaults__)
+        defaults[-1] = list(args)
+        mod.parse_args.__defaults__ = tuple(defaults)
 
 
 def run_search_with_trainer(config: Any) -> Any:

@@ -56,7 +56,7 @@ Example:
     True
     >>> teg_combine([{"teg_ntk": 10.0, "teg_lr": 50.0, "teg_mse": 1.0},
     ...              {"teg_ntk": 20.0, "teg_lr": 40.0, "teg_mse": 2.0}])
-    [-3.0, -6.0]
+    [0.0, -3.0]
 """
 from __future__ import annotations
 
@@ -443,7 +443,7 @@ def teg_ranks(rows: Sequence[dict[str, float]]) -> np.ndarray:
 
 def teg_combine(rows: list[dict[str, float]], **_options: Any) -> list[float]:
     """``teg`` score of each row: minus the TEG rank sum within the population (higher is better)."""
-    return [float(-v) for v in teg_ranks(rows)]
+    return [float(0.0 - v) for v in teg_ranks(rows)]  # 0.0 - v: no -0.0 for the best
 
 
 def _teg_population(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:  # pragma: no cover - never called

@@ -75,6 +75,8 @@ class Supernet:
         candidates: (E x O) bool, the ops each edge may keep.
         fixed_order: the ``fixed`` edge order (input towards output).
         to_arch: ``to_arch(choice)`` -> the space's architecture, ``choice[e]`` = op kept on edge e.
+        finalize: optional ``finalize(scorer, choice, next_batch) -> arch`` run after the op selection (the DARTS
+            topology step, which scores more perturbations); None: ``to_arch(choice)``.
     """
 
     net: nn.Module
@@ -83,6 +85,7 @@ class Supernet:
     candidates: torch.Tensor
     fixed_order: tuple[int, ...]
     to_arch: Callable[[Sequence[int]], Any]
+    finalize: Callable[..., Any] | None = None
 
 
 class _BudgetExhausted(Exception):
@@ -233,6 +236,7 @@ def _supernet_for(space: SearchSpace, dataset: str, g: torch.Generator, device: 
     if space.name == "nasbench301":
         try:
             from . import _darts_supernet  # type: ignore[attr-defined]
+            from ..spaces import _darts  # noqa: F401
         except ImportError:
             raise NaslibSwapError("zc-pt: DARTS space not available yet (its supernet needs naslib_swap/spaces/_darts.py); "
                                   "search --space nasbench201 for now") from None
@@ -313,7 +317,7 @@ def zc_pt(
     for i in range(proposals):
         before = scorer.count
         choice, visited, truncated = propose(scorer, order, next_batch, g_order)
-        arch = space.parse(sup.to_arch(choice))
+        arch = space.parse(sup.finalize(scorer, choice, next_batch) if sup.finalize else sup.to_arch(choice))
         candidates.append(arch)
         history.append({"stage": "proposal", "index": i, "arch": space.key(arch), "edge_order": visited,
                         "perturbations": scorer.count - before, "truncated": truncated})
@@ -344,7 +348,7 @@ def zc_pt(
         for a in distinct:
             key = space.key(a)
             net = space.build(a, dataset, generator=make_generator(derive_seed(seed, "zc-pt", space.name, dataset, key)),
-                              device=dev, **_net_overrides(space, C, N))
+                              device=dev, **_net_overrides(space, C, N, layers))
             total = 0.0
             snap = _snapshot(net)
             for b in batches:
@@ -360,10 +364,11 @@ def zc_pt(
             vbar.close()
         best = max(distinct, key=lambda a: (_finite(val_scores[space.key(a)]), -distinct.index(a)))
     extra = {
+        **({"genotype": space.to_string(best)} if space.name == "nasbench301" else {}),
         "proxy": str(proxy), "order": order, "bn_mode": bn_mode, "proposals_run": len(candidates),
         "distinct_candidates": len(distinct), "perturbations": scorer.count, "validation_evals": n_val,
         "settings": {"batch_size": bs, "val_batch_size": vbs, "validate": validate, "proposals": proposals,
-                     "C": C, "N": N, "alpha_std": alpha_std},
+                     "C": C, "N": N, "layers": layers, "alpha_std": alpha_std},
     }
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=scorer.count + n_val,
                         history=history, extra=extra)
@@ -385,10 +390,12 @@ def _score_in_place(spec: ProxySpec, net: nn.Module, batch: Batch, ctx: ProxyCon
                 v.copy_(snapshot[k])
 
 
-def _net_overrides(space: SearchSpace, C: int, N: int) -> dict[str, Any]:
+def _net_overrides(space: SearchSpace, C: int, N: int, layers: int = 8) -> dict[str, Any]:
     # only non-default sizes are passed, so spaces without these overrides still build the benchmark net
     if space.name == "nasbench201" and (C, N) != (16, 5):
         return {"C": C, "N": N}
+    if space.name == "nasbench301":  # the authors validate on the search-sized network (C=16, 8 cells)
+        return {"C": C, "layers": layers}
     return {}
 
 

@@ -199,6 +199,13 @@ class NasBench101(SearchSpace):
         return tuple(int(v) for v in matrix.flatten()) + tuple(ALL_OPS.index(o) for o in ops)
 
     def _to_spec(self, arch: Any) -> tuple[np.ndarray, list[str]]:
+        if isinstance(arch, str) and arch.strip().startswith("{"):
+            import ast
+
+            try:
+                arch = ast.literal_eval(arch.strip())  # the spec string of to_string(); literals only
+            except (ValueError, SyntaxError):
+                raise self.arch_error(arch, "cannot parse the spec dict") from None
         if isinstance(arch, dict):
             if "matrix" not in arch or "ops" not in arch:
                 raise self.arch_error(arch, "a spec dict needs 'matrix' and 'ops'")

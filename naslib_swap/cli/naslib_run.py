@@ -1,0 +1,78 @@
+"""``naslib-swap naslib-run``: install our plugins into NASLib, then run NASLib's own runner script with a config.
+
+NASLib's runners are scripts that read ``sys.argv`` (``--config-file F key value ...``); this command sets
+``sys.argv``, installs every proxy of our registry (entry points included) as a NASLib measure and runs the runner
+as ``__main__``, unmodified. A config whose ``optimizer`` is one of our searches (``swap_nas``, ...) runs under
+NASLib's ``Trainer`` instead, since NASLib's runners hard-code their optimizer dicts.
+"""
+from __future__ import annotations
+
+import argparse
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import NaslibSwapError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "naslib-run",
+        help="run NASLib's own runner (correlation, xgb, bbo, benchmarks) with our proxies/optimizers installed",
+        description="Install naslib-swap's proxies and searches into NASLib, then run NASLib's runner script with "
+                    "CONFIG and KEY VALUE overrides (NASLib's own syntax), e.g. "
+                    "`naslib-swap naslib-run --config predictor_config.yaml predictor swap search_space nasbench201`.",
+    )
+    p.add_argument("--config", required=True, help="a NASLib config file (YAML)")
+    p.add_argument("--runner", default="correlation", choices=("correlation", "xgb", "bbo", "benchmarks"),
+                   help="which NASLib runner script (default: correlation)")
+    p.add_argument("--zc-json", default=None,
+                   help="read zc_<space>.json from this file or folder instead of NASLib's package data "
+                        "(e.g. the output of `naslib-swap export`)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the generator our measures get (default 0)")
+    p.add_argument("overrides", nargs=argparse.REMAINDER, help="KEY VALUE pairs passed to NASLib's config parser")
+    p.set_defaults(func=run)
+
+
+def _config_optimizer(path: Path, overrides: list[str]) -> Any:
+    with open(path) as f:
+        cfg = yaml.safe_load(f) or {}
+    opt = cfg.get("optimizer") if isinstance(cfg, dict) else None
+    for key, value in zip(overrides[::2], overrides[1::2]):
+        if key == "optimizer":
+            opt = value
+    return opt
+
+
+def run(args: argparse.Namespace) -> int:
+    config = Path(args.config)
+    if not config.is_file():
+        raise NaslibSwapError(f"NASLib config {config} does not exist; pass an existing YAML file to --config")
+    overrides = [o for o in args.overrides if o != "--"]
+    if len(overrides) % 2:
+        raise NaslibSwapError(f"overrides come in KEY VALUE pairs, got an odd number: {' '.join(overrides)}")
+
+    # NASLib binds sys.argv[1:] as a default argument of naslib.utils.utils.parse_args when it is first imported:
+    # set argv before importing naslib, and re-bind the default when it was imported earlier in this process.
+    sys.argv = ["naslib-run", "--config-file", str(config), *overrides]
+    from ..integrations import naslib as nl  # NaslibNotAvailableError (a NaslibSwapError) when NASLib is missing
+
+    nl.bind_argv(sys.argv[1:])
+
+    report = nl.install(seed=args.seed)
+    print(f"naslib-swap: NASLib {report.branch}; measures installed: {', '.join(report.installed)}; "
+          f"optimizers: {', '.join(report.optimizers) or '(none)'}", file=sys.stderr)
+    if args.zc_json:
+        nl.use_zc_file(args.zc_json)
+
+    optimizer = _config_optimizer(config, overrides)
+    if optimizer is not None and nl.naslib_optimizer_name(str(optimizer)) in nl.optimizer_classes():
+        from naslib import utils as nutils
+
+        nl.run_search_with_trainer(nutils.get_config_from_args())
+        return 0
+    runpy.run_path(str(nl.runner_path(args.runner)), run_name="__main__")
+    return 0

@@ -1,0 +1,193 @@
+"""NASLib integration: our proxies as NASLib measures, runners, optimizers, LIBRA and zc files on NASLib's code path.
+
+Runs only where NASLib (automl/NASLib, branch zerocost or Develop) is importable; CI has no NASLib, so the module is
+skipped there with the reason. Run it with a NASLib checkout on PYTHONPATH (see docs/naslib.md):
+
+    PYTHONPATH=/path/to/NASLib /path/to/naslib-venv/bin/python -m pytest -q tests/test_naslib_integration.py
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+try:
+    import naslib_swap.integrations.naslib as nl
+except ImportError as exc:  # NaslibNotAvailableError is an ImportError
+    pytest.skip(f"NASLib is not importable here ({str(exc).splitlines()[0][:160]}); these tests need a NASLib "
+                f"checkout on PYTHONPATH", allow_module_level=True)
+
+from naslib.predictors import ZeroCost  # noqa: E402
+from naslib.search_spaces import NasBench201SearchSpace  # noqa: E402
+
+from naslib_swap.data.groundtruth import has_data, preview_zc  # noqa: E402
+from naslib_swap.modelstats import count_parameters  # noqa: E402
+from naslib_swap.proxies.base import Batch, compute_proxy  # noqa: E402
+from naslib_swap.registry import PROXIES, get_space, list_proxies  # noqa: E402
+from naslib_swap.rng import make_generator  # noqa: E402
+
+ARCH = (2, 2, 0, 4, 2, 0)
+
+
+def nb201_graph(arch: tuple[int, ...], seed: int = 0) -> NasBench201SearchSpace:
+    torch.manual_seed(seed)  # NASLib initialises its graph from the global RNG
+    g = NasBench201SearchSpace(n_classes=10)
+    g.set_spec(arch)
+    g.parse()
+    return g
+
+
+@pytest.fixture(scope="module")
+def graph() -> NasBench201SearchSpace:
+    return nb201_graph(ARCH)
+
+
+@pytest.fixture(scope="module")
+def batch() -> tuple[torch.Tensor, torch.Tensor]:
+    g = make_generator(3)
+    return torch.randn(8, 3, 32, 32, generator=g), torch.randint(0, 10, (8,), generator=g)
+
+
+def test_install_is_idempotent_and_complete() -> None:
+    first = nl.install()
+    second = nl.install()  # NASLib raises KeyError on a duplicate; ours must not
+    mod = nl.measures_module()
+    per_graph = [n for n in list_proxies() if not PROXIES.get(n).needs_population]
+    assert sorted(first.installed + first.naslib_owned) == sorted(per_graph)
+    assert second.installed == first.installed
+    assert first.population == [n for n in list_proxies() if PROXIES.get(n).needs_population]
+    assert "swap" in first.installed and "reg_swap" in first.installed
+    for name in first.installed:
+        assert name in mod.available_measures and mod.available_measures.count(name) == 1
+    assert set(nl.NASLIB_SPECIAL) <= set(first.naslib_owned) | set(nl.NASLIB_SPECIAL)
+
+
+def test_naslib_graph_has_relu_modules(graph: NasBench201SearchSpace) -> None:
+    # SWAP hooks nn.ReLU modules: NASLib's ReLUConvBN and the head use nn.ReLU modules once the graph is parsed.
+    assert sum(isinstance(m, torch.nn.ReLU) for m in graph.modules()) > 0
+
+
+def test_zerocost_query_equals_our_proxy_on_the_same_graph(graph, batch) -> None:
+    x, y = batch
+    loader = [(x, y)]
+    for name in ("swap", "reg_swap"):
+        via_naslib = ZeroCost(method_type=name).query(graph, dataloader=loader)
+        ctx = nl.context_for_graph(graph)
+        direct = compute_proxy(name, graph, Batch(x, y, graph.get_loss_fn(), 10), ctx)
+        assert math.isfinite(via_naslib) and via_naslib > 0
+        assert via_naslib == pytest.approx(direct, rel=1e-6)
+    ctx = nl.context_for_graph(graph)
+    assert ctx.space == "nasbench201" and ctx.dataset == "cifar10"
+    assert ctx.size_prior == get_space("nasbench201").size_prior
+
+
+def test_parameter_counts_match_our_network() -> None:
+    space = get_space("nasbench201")
+    for arch in [(0, 1, 2, 3, 4, 0), (2, 2, 2, 2, 2, 2), (1, 1, 1, 1, 1, 1)]:
+        ours = space.build(arch, "cifar10", generator=make_generator(0))
+        assert count_parameters(nb201_graph(arch)) == count_parameters(ours)
+
+
+def test_optimizer_classes_are_metaoptimizers() -> None:
+    from naslib.optimizers.core.metaclasses import MetaOptimizer
+
+    classes = nl.optimizer_classes()
+    assert "swap_nas" in classes
+    for cls in classes.values():
+        assert issubclass(cls, MetaOptimizer) and cls.using_step_function is False
+    with pytest.raises(nl.UnknownNameError):
+        nl.get_optimizer("no_such_search", None)
+
+
+def test_swap_nas_runs_as_naslib_optimizer() -> None:
+    from fvcore.common.config import CfgNode
+
+    config = CfgNode({"dataset": "cifar10", "seed": 0, "search": CfgNode({
+        "seed": 0, "budget": 3, "options": {"population": 2, "cycles": 1, "mutations": 1, "batch_size": 4,
+                                             "C": 2, "N": 1}})})
+    opt = nl.get_optimizer("swap_nas", config)
+    opt.adapt_search_space(NasBench201SearchSpace(n_classes=10))
+    opt.new_epoch(0)
+    train_acc, val_acc, test_acc, train_time = opt.train_statistics()
+    final = opt.get_final_architecture()
+    assert len(final.get_hash()) == 6 and train_time >= 0
+    if has_data():
+        key = get_space("nasbench201").key(final.get_hash())
+        assert val_acc == pytest.approx(get_space("nasbench201").ground_truth("cifar10")[key])
+    assert opt.get_model_size() > 0
+
+
+def test_libra_predictor_on_zc_scores() -> None:
+    if not has_data():
+        pytest.skip("shared data folder absent: no suite preview zc file")
+    zc = preview_zc("nasbench201")["cifar10"]
+    keys = sorted(zc)[:120]
+    names = ["nwot", "synflow", "jacov", "snip", "params", "flops"]
+    rows = [{n: zc[k][n] for n in names if n in zc[k]} for k in keys]
+    acc = [zc[k]["val_accuracy"] for k in keys]
+    pred = nl.libra_predictor(zc_names=[n for n in names if n in rows[0]])
+    pred.set_pre_computations(xtrain_zc_info={"zero_cost_scores": rows[:80]})
+    pred.fit(keys[:80], acc[:80])
+    assert 1 <= len(pred.fit_result.chosen) <= 3
+    out = pred.query(keys[80:], info=[{"zero_cost_scores": r} for r in rows[80:]])
+    from scipy import stats
+
+    assert len(out) == 40 and stats.spearmanr(out, acc[80:]).statistic > 0.3
+
+
+def _tiny_zc_file(tmp_path: Path, n: int = 12) -> Path:
+    """A zc_nasbench201.json in NASLib's schema: preview entries of n archs plus our swap score (tiny nets)."""
+    from naslib_swap.scoring import score
+
+    zc = preview_zc("nasbench201")["cifar10"]
+    keys = sorted(zc)[:n]
+    res = score("nasbench201", "cifar10", keys, "swap", batch_size=8, net_options={"C": 4, "N": 1})
+    data = {"cifar10": {}}
+    by_arch = {r.arch: r for r in res if r.proxy == "swap"}
+    for k in keys:
+        entry = dict(zc[k])
+        entry["swap"] = {"score": float(by_arch[k].score), "time": float(by_arch[k].time_s)}
+        data["cifar10"][k] = entry
+    path = tmp_path / "zc_nasbench201.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_naslib_runner_reads_our_zc_file_with_predictor_swap(tmp_path: Path) -> None:
+    if not has_data():
+        pytest.skip("shared data folder absent: no suite preview zc file")
+    if nl.branch() != "zerocost":
+        pytest.skip("the correlation runner that reads precomputed zc files is tested on the zerocost layout")
+    zc_file = _tiny_zc_file(tmp_path)
+    cfg = tmp_path / "predictor_config.yaml"
+    cfg.write_text("search_space: nasbench201\ndataset: cifar10\npredictor: swap\ntest_size: 12\ntrain_size: 3\n"
+                   f"out_dir: {tmp_path / 'run'}\nconfig_type: zc_swap\nseed: 0\nbatch_size: 64\ncutout: False\n"
+                   "cutout_length: 16\ncutout_prob: 1.0\ntrain_portion: 0.7\n")
+    env = dict(os.environ)
+    proc = subprocess.run([sys.executable, "-c", "import sys; from naslib_swap.cli import main; sys.exit(main(sys.argv[1:]))", "naslib-run", "--config", str(cfg),
+                           "--zc-json", str(zc_file)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "run" / "zc_swap" / "nasbench201" / "cifar10" / "swap" / "0" / "scores.json"
+    assert out.is_file(), proc.stderr[-2000:]
+    results = json.loads(out.read_text())[1]
+    assert math.isfinite(results["spearman"]) and math.isfinite(results["kendalltau"])
+
+
+def test_naslib_run_rejects_missing_config(tmp_path: Path) -> None:
+    from naslib_swap.cli import main
+
+    assert main(["naslib-run", "--config", str(tmp_path / "nope.yaml")]) == 2
+
+
+def test_runner_scripts_are_found() -> None:
+    path = nl.runner_path("correlation")
+    assert path.is_file() and path.suffix == ".py"
+    with pytest.raises(nl.NaslibIntegrationError):
+        nl.runner_path("no_such_runner")

@@ -1,0 +1,92 @@
+"""SWAP-NAS: operators keep NB201 cells valid; the search runs within a budget; mu reaches reg-SWAP."""
+import pytest
+import torch
+
+from naslib_swap.errors import NaslibSwapError
+from naslib_swap.registry import get_search, get_space
+from naslib_swap.search.swap_nas import NONE_OP, connectivity_mutation, crossover, op_mutation
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # the test machine is shared: intra-op threads spinning against other jobs make tiny nets 20x slower
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+SPACE = get_space("nasbench201")
+
+
+def random_archs(n, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    out = [SPACE.sample(g) for _ in range(n)]
+    return out + [(1,) * 6, (2,) * 6, (1, 1, 1, 1, 1, 4)], g
+
+
+def test_op_mutation_changes_one_edge_validly():
+    archs, g = random_archs(200)
+    for a in archs:
+        b = op_mutation(a, g)
+        assert SPACE.parse(b) == b
+        diff = [i for i in range(6) if a[i] != b[i]]
+        assert len(diff) == 1
+        assert b[diff[0]] != NONE_OP  # the operation mutation never disconnects
+
+
+def test_connectivity_mutation_moves_or_switches_a_connection():
+    archs, g = random_archs(200, seed=1)
+    for a in archs:
+        b = connectivity_mutation(a, g)
+        assert SPACE.parse(b) == b and a != b
+        a_ops = sorted(o for o in a if o != NONE_OP)
+        b_ops = sorted(o for o in b if o != NONE_OP)
+        if NONE_OP in a and a.count(NONE_OP) < 6:
+            assert a_ops == b_ops  # shifted: the same ops, one moved from a connected to a disconnected edge
+            moved = [i for i in range(6) if a[i] != b[i]]
+            assert len(moved) == 2 and {a[moved[0]], a[moved[1]]} >= {NONE_OP}
+        else:
+            assert abs(b.count(NONE_OP) - a.count(NONE_OP)) == 1  # switched one edge between none and an op
+
+
+def test_crossover_swaps_the_incoming_edges_of_one_node():
+    archs, g = random_archs(100, seed=2)
+    nodes = [(0,), (1, 3), (2, 4, 5)]
+    for a, b in zip(archs, archs[1:]):
+        c1, c2 = crossover(a, b, g)
+        assert SPACE.parse(c1) == c1 and SPACE.parse(c2) == c2
+        swapped = [p for p in range(6) if c1[p] == b[p] and c2[p] == a[p] and a[p] != b[p]]
+        kept = [p for p in range(6) if c1[p] == a[p] and c2[p] == b[p]]
+        assert len(set(swapped) | set(kept)) == 6
+        assert any(set(swapped) <= set(n) for n in nodes)
+
+
+def test_search_stops_at_the_budget():
+    res = get_search("swap-nas")(SPACE, "cifar10", seed=0, budget=6, progress=False, population=4, cycles=5,
+                                 mutations=3, batch_size=4, C=2, N=1)
+    assert SPACE.parse(res.arch) == res.arch
+    assert res.n_scored == 6 and res.extra["budget_stopped"]
+
+
+def test_search_runs_all_cycles_and_keeps_population_size():
+    res = get_search("swap-nas")(SPACE, "cifar10", seed=1, progress=False, population=4, cycles=3, mutations=2,
+                                 batch_size=4, C=2, N=1, crossover_prob=1.0)
+    assert len(res.history) == 3 and all(h["crossover"] for h in res.history)
+    best = [h["best_score"] for h in res.history]
+    assert best == sorted(best)  # elitism: the best never gets worse
+    assert res.extra["best_score"] == best[-1]
+
+
+def test_mu_and_sigma_reach_reg_swap():
+    res = get_search("swap-nas")(SPACE, "cifar10", seed=0, progress=False, population=2, cycles=0, mutations=1,
+                                 batch_size=4, C=2, N=1, mu=0.7)
+    assert res.extra["proxy"] == "reg_swap[mu=0.7,sigma=0.7]"
+
+
+def test_other_spaces_and_bad_settings_are_errors():
+    with pytest.raises(NaslibSwapError, match="population"):
+        get_search("swap-nas")(SPACE, "cifar10", seed=0, population=1, progress=False)
+    fake = type("Fake", (), {"name": "nasbench301"})()
+    with pytest.raises(NaslibSwapError, match="DARTS space not available yet"):
+        get_search("swap-nas")(fake, "cifar10", seed=0, progress=False)
