@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         for rule in ("p90", "max", "mean+2std"):
             priors[f"auto {rule} {tuple(round(v, 3) for v in sampled_size_prior('nasbench201', ds, rule=rule))}"] = (
                 sampled_size_prior("nasbench201", ds, rule=rule), "paper")
-        print(f"\n{ds}: Spearman vs the suite's val accuracy ({len(df)} scores, seeds {sorted(df['seed'].unique())})")
+        print(f"\n{ds}: Spearman vs the suite's val accuracy ({len(df)} scores, seeds {sorted(int(s) for s in df['seed'].unique())})")
         rows = {"swap (no prior)": []}
         rows.update({k: [] for k in priors})
         for seed, g in df.groupby("seed"):

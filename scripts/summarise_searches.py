@@ -48,7 +48,7 @@ def nb201_sizes_m() -> np.ndarray:
 def table(rows: list[dict]) -> str:
     by = defaultdict(list)
     for r in rows:
-        if not r["tag"].startswith("size-"):
+        if not r["tag"].startswith(("size-", "dsize-")):
             by[r["tag"]].append(r)
     out = ["| run | seeds | C10 test | C100 test | IN16 test | params (M) | CPU search time (s) | scored |",
            "|---|---|---|---|---|---|---|---|"]
@@ -66,6 +66,8 @@ def table(rows: list[dict]) -> str:
 def per_run(rows: list[dict]) -> str:
     out = ["| run | seed | arch | C10 | C100 | IN16 | params (M) | time (s) |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        if r["tag"].startswith("dsize-"):
+            continue
         out.append(f"| {r['tag']} | {r['seed']} | `{r['arch_str']}` | {r['test_cifar10']:.2f} | {r['test_cifar100']:.2f} | "
                    f"{r['test_ImageNet16-120']:.2f} | {r['params_m']:.3f} | {r['search_time_s']:.0f} |")
     return "\n".join(out)
@@ -74,13 +76,30 @@ def per_run(rows: list[dict]) -> str:
 def size_points(rows: list[dict]) -> list[tuple[float, float]]:
     pts = []
     for r in rows:
-        if r["method"] != "swap-nas":
+        if r["method"] != "swap-nas" or r["tag"].startswith("dsize-"):
             continue
         mu = r["options"].get("mu", 1.5)  # the space's default prior (1.5, 1.5)
-        if r["tag"].startswith("size-") or (r["tag"].startswith("swapnas-") and r["seed"] in (0, 1)
-                                             and r["options"].get("population") == 8):
+        if r["tag"].startswith("size-") or (r["tag"] == "swapnas-P8-C6-m3" and r["seed"] in (0, 1)):
             pts.append((float(mu), float(r["params_m"])))
     return pts
+
+
+def darts_points(rows: list[dict]) -> list[tuple[float, float]]:
+    return [(float(r["options"]["mu"]), float(r["params_m"])) for r in rows if r["tag"].startswith("dsize-")]
+
+
+def nb301_sizes_m(n: int = 300) -> np.ndarray:
+    """Parameter counts (M) of ``n`` sampled NB301 suite networks (C=32, 8 cells), built on the meta device."""
+    import torch
+
+    sp = get_space("nasbench301")
+    g = make_generator(0)
+    out = []
+    for _ in range(n):
+        arch = sp.sample(g)  # sampled on the CPU: the meta device has no values to draw
+        with torch.device("meta"):
+            out.append(count_parameters(sp._build(arch, "cifar10")) / 1e6)
+    return np.array(out)
 
 
 def figure(rows: list[dict]) -> None:
@@ -91,7 +110,7 @@ def figure(rows: list[dict]) -> None:
 
     sizes = nb201_sizes_m()
     pts = size_points(rows)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(13, 3.4))
     a.hist(sizes, bins=40, color="#888")
     a.set_xlabel("params (M)")
     a.set_ylabel("NB201 archs")
@@ -104,7 +123,18 @@ def figure(rows: list[dict]) -> None:
         b.legend(loc="upper left", fontsize=8)
     b.set_xlabel("mu = sigma (M)")
     b.set_ylabel("params of the found network (M)")
-    b.set_title("(b) SWAP-NAS final size vs mu (jittered)")
+    b.set_title("(b) NB201: SWAP-NAS final size vs mu")
+    dp = darts_points(rows)
+    d_sizes = nb301_sizes_m()
+    c.axhspan(np.percentile(d_sizes, 10), np.percentile(d_sizes, 90), color="#ddd", label="10-90% of sampled nets")
+    if dp:
+        rng = np.random.default_rng(1)
+        x = np.array([p[0] for p in dp])
+        c.scatter(x + rng.uniform(-0.02, 0.02, len(x)), [p[1] for p in dp], s=18, c="C1")
+    c.legend(loc="upper left", fontsize=8)
+    c.set_xlabel("mu = sigma (M)")
+    c.set_ylabel("params of the found network (M)")
+    c.set_title("(c) DARTS / NB301 (C=32, 8 cells)")
     fig.tight_layout()
     FIG.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(FIG, dpi=90)
@@ -121,6 +151,10 @@ def main() -> None:
     for mu, p in pts:
         by[mu].append(p)
     print("size control (mu: final params M):", {k: [round(v, 3) for v in vs] for k, vs in sorted(by.items())})
+    dby = defaultdict(list)
+    for mu, p in darts_points(rows):
+        dby[mu].append(p)
+    print("DARTS size control (mu: final params M):", {k: [round(v, 3) for v in vs] for k, vs in sorted(dby.items())})
     figure(rows)
     print(f"wrote {FIG.relative_to(ROOT)}")
 

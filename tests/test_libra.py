@@ -111,3 +111,24 @@ def test_libra_nas_tiny_budget() -> None:
 
     chosen, info = choose_proxies("nasbench201", "cifar10", n=200)
     assert set(chosen) <= set(info["libra_pool"]) and chosen
+
+
+@pytest.mark.skipif(not has_data(), reason="shared data folder (../shared/data) not found")
+def test_store_adapter_joins_scores_baselines_and_truth(tmp_path) -> None:
+    from naslib_swap.ensemble.libra import store_table, suite_table
+    from naslib_swap.suite.store import Store
+
+    base = suite_table("nasbench201", "ImageNet16-120").iloc[:60]
+    rng = np.random.default_rng(0)
+    db = tmp_path / "r.sqlite"
+    with Store(db) as st:
+        for i, (arch, row) in enumerate(base.iterrows()):
+            score = float("nan") if i == 0 else float(row["val_accuracy"] + rng.normal())
+            st.write_arch("nasbench201", "ImageNet16-120", 9000, arch, [("mine", score, 0.1)], version="0",
+                          config_hash="h", source="test")
+    table = store_table(db, "nasbench201", "ImageNet16-120")
+    assert len(table) == 60 and {"mine", "nwot", "params", "val_accuracy"} <= set(table.columns)
+    assert table.loc[base.index[0], "mine"] == -np.inf  # a failed score is kept as the worst
+    np.testing.assert_allclose(table.loc[base.index, "val_accuracy"], base["val_accuracy"])
+    fit = libra_select(table, ["mine", "nwot", "params", "flops"])
+    assert fit.chosen[0] == "mine"  # built to track the ground truth closely

@@ -163,3 +163,13 @@ def test_spike_rule_and_interval_file(tmp_path, monkeypatch) -> None:
     net, b = _net(), _batch()
     ctx = ProxyContext(space="s", dataset="d")
     assert compute_proxy("lswag", net, b, ctx) == pytest.approx(compute_proxy("lswag", net, b, interval=(3, 6)))
+
+
+def test_variants_share_work_through_the_context_cache() -> None:
+    net, b = _net(), _batch()
+    ctx = ProxyContext()
+    v1 = compute_proxy("lswag", net, b, ctx, interval="all")
+    assert any(isinstance(k, tuple) and k[0] == "lswag" for k in ctx.cache)
+    v2 = compute_proxy("lswag_layerwise", net, b, ctx, interval="all")
+    assert v1 == pytest.approx(compute_proxy("lswag", net, b, interval="all"))
+    assert v2 == pytest.approx(compute_proxy("lswag_layerwise", net, b, interval="all"))

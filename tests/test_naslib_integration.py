@@ -171,7 +171,7 @@ def test_naslib_runner_reads_our_zc_file_with_predictor_swap(tmp_path: Path) -> 
                    "cutout_length: 16\ncutout_prob: 1.0\ntrain_portion: 0.7\n")
     env = dict(os.environ)
     proc = subprocess.run([sys.executable, "-c", "import sys; from naslib_swap.cli import main; sys.exit(main(sys.argv[1:]))", "naslib-run", "--config", str(cfg),
-                           "--zc-json", str(zc_file)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           "--zc-json", str(zc_file), "--shared-images", "64"], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp_path / "run" / "zc_swap" / "nasbench201" / "cifar10" / "swap" / "0" / "scores.json"

@@ -87,6 +87,32 @@ def test_mu_and_sigma_reach_reg_swap():
 def test_other_spaces_and_bad_settings_are_errors():
     with pytest.raises(NaslibSwapError, match="population"):
         get_search("swap-nas")(SPACE, "cifar10", seed=0, population=1, progress=False)
-    fake = type("Fake", (), {"name": "nasbench301"})()
-    with pytest.raises(NaslibSwapError, match="DARTS space not available yet"):
+    fake = type("Fake", (), {"name": "nasbench101"})()
+    with pytest.raises(NaslibSwapError, match="operators are defined for"):
         get_search("swap-nas")(fake, "cifar10", seed=0, progress=False)
+
+
+def test_darts_operators_keep_archs_valid():
+    pytest.importorskip("naslib_swap.spaces.nasbench301")
+    from naslib_swap.search.swap_nas import darts_connectivity_mutation, darts_crossover, darts_op_mutation
+
+    sp = get_space("nasbench301")
+    g = torch.Generator().manual_seed(0)
+    archs = [sp.sample(g) for _ in range(60)]
+    for a, b in zip(archs, archs[1:]):
+        for m in (darts_op_mutation, darts_connectivity_mutation):
+            c = m(a, g)
+            assert sp.parse(c) == c and c != a
+            diff = [(t, k) for t in range(2) for k in range(8) if a[t][k] != c[t][k]]
+            assert len(diff) == 1
+        c1, c2 = darts_crossover(a, b, g)
+        assert sp.parse(c1) == c1 and sp.parse(c2) == c2
+        assert sorted(c1[0] + c1[1] + c2[0] + c2[1]) == sorted(a[0] + a[1] + b[0] + b[1])
+
+
+def test_tiny_darts_swap_nas_gives_a_genotype():
+    pytest.importorskip("naslib_swap.spaces.nasbench301")
+    sp = get_space("nasbench301")
+    res = get_search("swap-nas")(sp, "cifar10", seed=0, progress=False, population=2, cycles=1, mutations=1,
+                                 batch_size=2, C=2, N=2, mu=0.01)
+    assert sp.parse(res.arch) == res.arch and res.extra["genotype"] == sp.to_string(res.arch)

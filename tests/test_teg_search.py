@@ -65,9 +65,9 @@ def test_teg_reinforce_small(space) -> None:
 
 @needs_data
 def test_teg_prune_small(space) -> None:
-    res = get_search("teg-prune")(space, "cifar10", seed=0, budget=12, progress=False, **TINY)
+    res = get_search("teg-prune")(space, "cifar10", seed=0, budget=6, progress=False, **TINY)
     assert _valid(space, res.arch)
-    assert res.n_scored <= 12
+    assert res.n_scored <= 6
     assert 1 not in res.arch or res.extra["truncated"]  # 'none' is dropped first, as the TE-NAS code
 
 

@@ -32,6 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--zc-json", default=None,
                    help="read zc_<space>.json from this file or folder instead of NASLib's package data "
                         "(e.g. the output of `naslib-swap export`)")
+    p.add_argument("--shared-images", type=int, default=None, metavar="N",
+                   help="serve NASLib's data loaders from N images of our data folder (real where available, else "
+                        "a named stand-in) instead of NASLib's torchvision datasets (which download)")
+    p.add_argument("--data-root", default=None, help="our shared data folder (for --shared-images)")
     p.add_argument("--seed", type=int, default=None, help="seed of the generator our measures get (default 0)")
     p.add_argument("overrides", nargs=argparse.REMAINDER, help="KEY VALUE pairs passed to NASLib's config parser")
     p.set_defaults(func=run)
@@ -67,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
           f"optimizers: {', '.join(report.optimizers) or '(none)'}", file=sys.stderr)
     if args.zc_json:
         nl.use_zc_file(args.zc_json)
+    if args.shared_images:
+        nl.use_shared_images(args.shared_images, seed=args.seed or 0, data_root=args.data_root)
 
     optimizer = _config_optimizer(config, overrides)
     if optimizer is not None and nl.naslib_optimizer_name(str(optimizer)) in nl.optimizer_classes():

@@ -36,6 +36,7 @@ import importlib
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -71,6 +72,32 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         f"NASLib is not importable ({exc}); put a NASLib checkout (automl/NASLib, branch zerocost or Develop) on "
         f"PYTHONPATH and install its dependencies with numpy<2, pandas<3, scikit-learn<1.6 (see docs/naslib.md)"
     ) from exc
+
+def compatibility_problems() -> list[str]:
+    """Installed package versions known to break NASLib (some silently); empty when the pins hold."""
+    from importlib import metadata
+
+    def major_minor(dist: str) -> tuple[int, int] | None:
+        try:
+            parts = metadata.version(dist).split(".")
+            return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or 0)
+        except (metadata.PackageNotFoundError, ValueError, IndexError):
+            return None
+
+    problems = []
+    np_v, pd_v, sk_v = major_minor("numpy"), major_minor("pandas"), major_minor("scikit-learn")
+    if np_v and np_v >= (2, 0):
+        problems.append("numpy>=2: NASLib's zc-api lookups by str(arch) raise KeyError; pin numpy<2")
+    if pd_v and pd_v >= (3, 0):
+        problems.append("pandas>=3: pin pandas<3 for NASLib")
+    if sk_v and sk_v >= (1, 6):
+        problems.append("scikit-learn>=1.6: NASLib's compute_scores returns NaN correlations silently; "
+                        "pin scikit-learn<1.6")
+    return problems
+
+
+for _problem in compatibility_problems():
+    warnings.warn(f"naslib-swap: {_problem}", RuntimeWarning, stacklevel=2)
 
 MEASURE_MODULES = ("naslib.predictors.pruners.measures", "naslib.predictors.utils.pruners.measures")
 """Where the measure registry lives: ``zerocost`` branch, then ``Develop`` branch."""
@@ -345,6 +372,8 @@ def _make_optimizer_class(method: str) -> type:
         def get_model_size(self) -> float:
             from ..modelstats import count_parameters
 
+            if self.result is None:
+                return 0.0  # NASLib's Trainer logs the model size before the search has run
             graph = self.get_final_architecture()
             graph.parse()  # an unparsed NASLib graph has no modules yet
             return count_parameters(graph) / 1e6
@@ -511,6 +540,36 @@ def use_zc_file(path: str | os.PathLike[str]) -> None:
         mod = sys.modules.get(modname)
         if mod is not None and hasattr(mod, "get_zc_benchmark_api"):
             mod.get_zc_benchmark_api = get_zc_benchmark_api
+
+
+def use_shared_images(n: int = 256, seed: int = 0, data_root: str | os.PathLike[str] | None = None) -> None:
+    """Replace NASLib's ``get_train_val_loaders`` with loaders over our image data (no torchvision download).
+
+    NASLib's correlation evaluator builds CIFAR loaders (``download=True``) even when it only reads precomputed zc
+    scores, and its live paths need one batch. This serves ``n`` images of the config's dataset from
+    :mod:`naslib_swap.data.images` (real images where the shared data folder has them, else the named stand-in) as
+    train, valid and test loaders (the batch's ``source`` names which).
+    """
+    from torch.utils.data import DataLoader, TensorDataset
+
+    import naslib.utils.utils as nuu
+
+    from ..data.images import image_batches
+
+    def get_train_val_loaders(config: Any, mode: str = "train") -> Any:
+        dataset = _cfg_get(config, "dataset")
+        space_name = _cfg_get(config, "search_space")
+        space = SPACES.get(space_name)() if space_name in SPACES else None
+        shape = space.input_shape(dataset) if space is not None else None
+        classes = space.num_classes(dataset) if space is not None else None
+        b = image_batches(dataset, [n], make_generator(seed), data_root=data_root, input_shape=shape,
+                          num_classes=classes)[0]
+        bs = int(_cfg_get(config, "batch_size", 64) or 64)
+        ds = TensorDataset(b.inputs, b.targets)
+        loader = DataLoader(ds, batch_size=bs, shuffle=False)
+        return loader, loader, loader, None, None
+
+    nuu.get_train_val_loaders = get_train_val_loaders
 
 
 def bind_argv(args: list[str]) -> None:

@@ -218,15 +218,23 @@ def _resolve_interval(interval: Any, ctx: ProxyContext) -> tuple[int, int]:
 def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, acts: str, numerator: str,
            chunk_size: int | None, layerwise: bool) -> float:
     lo, hi = _resolve_interval(interval, ctx)
-    tr = trace_forward(net, batch.inputs, _act_types(acts))
+    # lswag and lswag_layerwise on the same (arch, batch) share the forward trace and the per-sample gradients
+    key = ("lswag", acts, numerator, net.training, lo, hi, tuple(batch.inputs.shape))
+    if key in ctx.cache:
+        tr, lam = ctx.cache[key]
+    else:
+        tr = trace_forward(net, batch.inputs, _act_types(acts))
+        inside = [i for i, b in enumerate(tr.bins()) if lo <= b <= hi]
+        if not inside:
+            raise ProxyInputError(f"no layer of this {tr.num_layers}-layer net falls in the L-SWAG bins {lo}..{hi}; "
+                                  f"widen the interval")
+        pnames = {id(p): n for n, p in net.named_parameters()}
+        names = [pnames[id(tr.layers[i][1].weight)] for i in inside]
+        g = per_sample_grads(net, batch, names, chunk_size=chunk_size)
+        lam = {i: layer_terms(g[n], numerator) for i, n in zip(inside, names)}
+        ctx.cache[key] = (tr, lam)
     bins = tr.bins()
-    inside = [i for i, b in enumerate(bins) if lo <= b <= hi]
-    if not inside:
-        raise ProxyInputError(f"no layer of this {tr.num_layers}-layer net falls in the L-SWAG bins {lo}..{hi}; widen the interval")
-    pnames = {id(p): n for n, p in net.named_parameters()}
-    names = [pnames[id(tr.layers[i][1].weight)] for i in inside]
-    g = per_sample_grads(net, batch, names, chunk_size=chunk_size)
-    lam = {i: layer_terms(g[n], numerator) for i, n in zip(inside, names)}
+    inside = sorted(lam)
     if layerwise:
         total = 0.0
         for i in inside:

@@ -106,6 +106,8 @@ def per_sample_grads(
     Row i is :math:`\partial \sum_c f_c(x_i) / \partial \theta` for the batch forward ``net(inputs)`` (BN in the
     net's mode, statistics of the whole batch), computed with ``torch.func.jacrev`` (a vmap over the B
     vector-Jacobian products). Buffers are passed in as copies, so BN running statistics of ``net`` are unchanged.
+    ``chunk_size`` bounds how many of them are batched at once; None picks 4 on CPU (measured fastest there: the
+    whole batch at once thrashes the cache, ``docs/results/teg.md``) and no chunking on an accelerator.
 
     Raises:
         ProxyInputError: no parameter is selected.
@@ -122,6 +124,8 @@ def per_sample_grads(
         return _logits(functional_call(net, ({**fixed, **wp}, bufs), (inputs,))).sum(dim=1)
 
     wp = {n: named[n].detach() for n in chosen}
+    if chunk_size is None and inputs.device.type == "cpu":
+        chunk_size = 4
     jac = jacrev(summed_logits, argnums=0, chunk_size=chunk_size)(wp, buffers)
     b = inputs.shape[0]
     return torch.cat([jac[n].reshape(b, -1) for n in chosen], dim=1)

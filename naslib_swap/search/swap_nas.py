@@ -21,6 +21,10 @@ Operators on NB201 (6 edges, ops 0 skip, 1 none, 2 conv3x3, 3 conv1x1, 4 avgpool
 * crossover (the paper's Fig. 14 swaps the incoming connections of one node): a uniformly chosen node j in {1, 2, 3}
   swaps all its incoming edges between the two parents, giving two children.
 
+Operators on NAS-Bench-301 (the DARTS space, compact encoding): operation mutation changes the op of one
+``(input, op)`` pair; connectivity mutation moves one pair of nodes 1..3 to another free input of its node (node 0 has
+none); crossover swaps the two incoming pairs of one node of one cell. The final genotype is in ``extra["genotype"]``.
+
 Model-size control: ``mu``/``sigma`` (millions of parameters) are passed to ``reg_swap``
 (``reg_swap[mu=...,sigma=...]``); a larger mu favours larger networks (paper Fig. 5).
 
@@ -111,6 +115,49 @@ def crossover(a: tuple[int, ...], b: tuple[int, ...], g: torch.Generator) -> tup
     return tuple(x), tuple(y)
 
 
+# --- DARTS / NAS-Bench-301 (compact encoding: (normal, reduce), 8 (input, op) pairs each, pairs 2i, 2i+1 feed node i)
+DARTS_OPS = 7  # COMPACT_OPS: no `none`
+
+
+def darts_op_mutation(arch: Any, g: torch.Generator) -> Any:
+    """One (input, op) pair of one cell gets another op (the paper's Fig. 13a)."""
+    cells = [list(arch[0]), list(arch[1])]
+    t, k = _randint(2, g), _randint(8, g)
+    inp, op = cells[t][k]
+    ops = [o for o in range(DARTS_OPS) if o != op]
+    cells[t][k] = (inp, ops[_randint(len(ops), g)])
+    return (tuple(cells[0]), tuple(cells[1]))
+
+
+def darts_connectivity_mutation(arch: Any, g: torch.Generator) -> Any:
+    """One pair of nodes 1..3 of one cell moves its connection to another free input of its node (Fig. 13b).
+
+    Node 0 has only the two cell inputs, both used, so it has no free input.
+    """
+    cells = [list(arch[0]), list(arch[1])]
+    t, k = _randint(2, g), 2 + _randint(6, g)
+    inp, op = cells[t][k]
+    other = cells[t][k ^ 1][0]
+    free = [j for j in range(k // 2 + 2) if j not in (inp, other)]
+    cells[t][k] = (free[_randint(len(free), g)], op)
+    return (tuple(cells[0]), tuple(cells[1]))
+
+
+def darts_crossover(a: Any, b: Any, g: torch.Generator) -> tuple[Any, Any]:
+    """Swap the two incoming pairs of one node of one cell between two archs (Fig. 14)."""
+    t, i = _randint(2, g), _randint(4, g)
+    x, y = [list(a[0]), list(a[1])], [list(b[0]), list(b[1])]
+    for k in (2 * i, 2 * i + 1):
+        x[t][k], y[t][k] = y[t][k], x[t][k]
+    return (tuple(x[0]), tuple(x[1])), (tuple(y[0]), tuple(y[1]))
+
+
+OPERATORS: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {
+    "nasbench201": (op_mutation, connectivity_mutation, crossover),
+    "nasbench301": (darts_op_mutation, darts_connectivity_mutation, darts_crossover),
+}
+
+
 def _sized(space: SearchSpace, overrides: dict[str, Any]) -> SearchSpace:
     """The same space, building its networks with ``overrides`` (tiny C/N for tests and quick runs)."""
     if not overrides:
@@ -184,12 +231,13 @@ def swap_nas(
         mutations: children per cycle.
         crossover_prob: probability that the parent comes from a crossover of the sample's best two.
         batch_size: minibatch of each score (16, the authors' SWAP code; None: the proxy's / space's default).
-        C, N: NB201 network overrides for quick runs (benchmark 16, 5).
+        C, N: network overrides for quick runs (NB201: C, N, benchmark 16, 5; NB301: C, with ``N`` meaning
+            ``layers``, suite network 32, 8).
     """
     t0 = time.perf_counter()
-    if space.name != "nasbench201":
-        raise NaslibSwapError(f"swap-nas: operators are defined for nasbench201 only (DARTS space not available yet); "
-                              f"got space {space.name}")
+    if space.name not in OPERATORS:
+        raise NaslibSwapError(f"swap-nas: operators are defined for {', '.join(OPERATORS)} only; got space {space.name}")
+    op_mut, conn_mut, cross = OPERATORS[space.name]
     if population < 2 or cycles < 0 or mutations < 1 or not 0.0 <= crossover_prob <= 1.0:
         raise NaslibSwapError(f"swap-nas needs population >= 2, cycles >= 0, mutations >= 1 and 0 <= crossover_prob "
                               f"<= 1; got {population}, {cycles}, {mutations}, {crossover_prob}")
@@ -200,13 +248,14 @@ def swap_nas(
     if sigma is not None:
         popts["sigma"] = float(sigma)
     label = name + ("[" + ",".join(f"{k}={v!r}" for k, v in popts.items()) + "]" if popts else "")
-    overrides = {k: v for k, v in (("C", C), ("N", N)) if v is not None}
+    n_key = "layers" if space.name == "nasbench301" else "N"
+    overrides = {k: v for k, v in (("C", C), (n_key, N)) if v is not None}
     sized = _sized(space, overrides)
     scorer = ArchScorer(sized, dataset, [label], batch_size=batch_size, seed=seed, device=device, data_root=data_root)
     fit = _Fitness(scorer, budget, scorer.jobs[0].spec.higher_is_better)
     g = make_generator(derive_seed(seed, "swap-nas", space.name, dataset))
     history: list[dict[str, Any]] = []
-    pop: list[tuple[int, ...]] = []
+    pop: list[Any] = []
     total = population + cycles * (mutations + 2)
     bar = None
     if progress:
@@ -231,15 +280,14 @@ def swap_nas(
             sample = sorted((pop[i] for i in sample_idx), key=fit, reverse=True)
             used_crossover = bool(torch.rand(1, generator=g) < crossover_prob)
             if used_crossover:
-                kids = crossover(sample[0], sample[1], g)
+                kids = cross(sample[0], sample[1], g)
                 parent = max(kids, key=fit)
                 tick(2)
             else:
                 parent = sample[0]
-            children: list[tuple[int, ...]] = []
+            children: list[Any] = []
             for _ in range(mutations):
-                mutate: Callable[[tuple[int, ...], torch.Generator], tuple[int, ...]] = (
-                    op_mutation if bool(torch.rand(1, generator=g) < 0.5) else connectivity_mutation)
+                mutate = op_mut if bool(torch.rand(1, generator=g) < 0.5) else conn_mut
                 child = mutate(parent, g)
                 fit(child)
                 children.append(child)
@@ -260,7 +308,7 @@ def swap_nas(
     if not pop:
         raise NaslibSwapError(f"swap-nas: budget {budget} allowed no architecture to be scored; use --budget >= 1")
     best = max(pop, key=fit)
-    extra = {"proxy": label, "population": population, "cycles": cycles, "mutations": mutations,
+    extra = {**({"genotype": space.to_string(best)} if space.name == "nasbench301" else {}), "proxy": label, "population": population, "cycles": cycles, "mutations": mutations,
              "crossover_prob": crossover_prob, "batch_size": scorer.batch_size, "budget_stopped": stopped,
              "best_score": fit(best), "scoring_time_s": fit.time_s, "net_overrides": overrides}
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=len(fit.cache),
