@@ -6,7 +6,10 @@ NB201 net (``C=3, N=1`` with stem; options ``C``/``N``), R on the thin net (``C=
 Every architecture of a search sees the same minibatches (``batch_size`` 64 train for kappa and MSE, a disjoint 64
 test batch for MSE, the same image pool for the 3x3 crops) and the same proxy generator seed, so differences between
 architectures are not sampling noise. Indicator values are cached per architecture within a search. A failed
-indicator (NaN) is replaced by the worst value seen so far in the search (TEG's rule).
+indicator (NaN) is replaced by the worst value seen so far in the search (TEG's rule). The MSE uses the code's
+cell-parameter kernel (``mse_variant="code"``, the default): on the tiny net the paper's last-layer kernel has rank
+<= 4C, below the train batch, so its inverse is meaningless (``docs/results/teg.md``); ``mse_variant="paper"``
+selects it.
 
 * ``teg-evolution`` (Sec. 5.2.2, Real et al.'s aging evolution): a population of ``population`` (256) random archs;
   ``steps`` (1000) times sample ``sample_size`` (64) of them, take as parent the one with the smallest TEG rank sum
@@ -92,7 +95,7 @@ class TegEvaluator:
 
     def __init__(self, space: SearchSpace, dataset: str, *, seed: int, device: str | torch.device = "cpu",
                  data_root: Any = None, C: int = 3, N: int = 1, batch_size: int = 64, reinits: int = 3,
-                 crops: int = 3000, images: int = 256, mse_variant: str = "paper", nan_policy: str = "teg") -> None:
+                 crops: int = 3000, images: int = 256, mse_variant: str = "code", nan_policy: str = "teg") -> None:
         if C < 1 or N < 1 or batch_size < 2 or reinits < 1 or crops < 1:
             raise TegSearchError(f"bad TEG search sizes C={C} N={N} batch_size={batch_size} reinits={reinits} "
                                  f"crops={crops}; use C, N, reinits, crops >= 1 and batch_size >= 2")
@@ -191,7 +194,7 @@ def _row(ev: TegEvaluator, arch: Any) -> dict[str, float]:
 def teg_evolution(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
                   data_root: Any = None, progress: bool = True, **options: Any) -> SearchResult:
     """Aging evolution guided by the TEG rank sum (options: population=256, sample_size=64, steps=1000, and the
-    evaluator's C=3, N=1, batch_size=64, reinits=3, crops=3000, images=256, mse_variant='paper')."""
+    evaluator's C=3, N=1, batch_size=64, reinits=3, crops=3000, images=256, mse_variant='code')."""
     _check_space(space)
     space.check_dataset(dataset)
     mine, ev_opts = _split_options(options, {"population": 256, "sample_size": 64, "steps": 1000})
