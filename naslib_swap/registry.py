@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
-from .errors import DuplicateNameError, UnknownNameError
+from .errors import DuplicateNameError, NaslibSwapError, UnknownNameError
 
 T = TypeVar("T")
 
@@ -80,15 +80,20 @@ class Registry(Generic[T]):
             for ep in _entry_points(self.group):
                 obj = ep.load()
                 src = f"entry point '{ep.name}' ({ep.value}) of {_dist_name(ep)}"
-                # A module-valued entry point registers through the decorator on import; anything else is added.
+                # A module-valued entry point registers through its decorators on import; so does an object that a
+                # decorator already registered (a decorated proxy function, space class or search). Anything else is
+                # added under the entry point's name: a ProxySpec, a space class, a search callable.
                 if inspect.ismodule(obj):
                     continue
-                entry = obj
-                if not _is_entry(entry):
-                    entry = obj()  # a factory returning the entry
-                if ep.name in self._entries and self._entries[ep.name] is entry:
+                spec = getattr(obj, "proxy_spec", None)
+                if any(e is obj or (spec is not None and e is spec) for e in self._entries.values()):
                     continue
-                self.add(ep.name, entry, src)
+                if self.kind == "proxy" and not isinstance(obj, ProxySpec):
+                    raise NaslibSwapError(
+                        f"{src} is neither a module, a ProxySpec nor a function decorated with "
+                        f"@register_proxy; point it at one of those"
+                    )
+                self.add(ep.name, obj, src)
             self._loaded = True
         finally:
             self._loading = False
@@ -126,10 +131,6 @@ class Registry(Generic[T]):
 
     def items(self) -> list[tuple[str, T]]:
         return [(n, self._entries[n]) for n in self.names()]
-
-
-def _is_entry(obj: Any) -> bool:
-    return isinstance(obj, (ProxySpec,)) or getattr(obj, "_naslib_swap_entry", False)
 
 
 def _entry_points(group: str) -> list[metadata.EntryPoint]:

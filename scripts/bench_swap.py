@@ -1,11 +1,12 @@
 """Cost of SWAP and reg-SWAP against a bare forward pass on NB201 networks.
 
 Usage:
-    python scripts/bench_swap.py [--archs 50] [--batch-size 64] [--dataset cifar10] [--seed 0] [--repeats 1]
+    python scripts/bench_swap.py [--archs 50] [--batch-size 64] [--dataset cifar10] [--seed 0] [--repeats 3]
 
 For each of ``--archs`` random NB201 archs (seeded), on the same real-image batch: the time of a bare forward pass
-(train-mode BN, no grad, as SWAP runs), of SWAP (forward + hooks + bit-packed unique count) and of reg-SWAP (SWAP +
-parameter count), and the peak memory of each phase (CPU: the process's peak RSS after the forward phase and after the
+(train-mode BN, no grad, as SWAP runs), of SWAP (forward + hooks + bit-packed count) and of reg-SWAP (SWAP +
+parameter count; a fresh context, so the count is not reused), measured back to back per arch, best of
+``--repeats``; then the peak memory of each phase (CPU: the process's peak RSS after the forward phase and after the
 SWAP phase, which run one after the other; CUDA: torch.cuda.max_memory_allocated per phase). Prints a summary.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--dataset", default="cifar10")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--repeats", type=int, default=1, help="take the best of this many timings per arch")
+    ap.add_argument("--repeats", type=int, default=3, help="take the best of this many timings per arch")
     ap.add_argument("--device", default="cpu")
     args = ap.parse_args(argv)
 
@@ -73,12 +74,21 @@ def main(argv: list[str] | None = None) -> int:
         sync()
 
     bare(nets[0])  # warm-up
+    # timings interleaved per arch (forward, swap, reg_swap back to back, best of --repeats), so that a change in
+    # machine load affects all three alike
+    fwd, swp, reg = [], [], []
+    for n in nets:
+        fwd.append(_timed(lambda: bare(n), args.repeats))
+        swp.append(_timed(lambda: proxy("swap", n), args.repeats))
+        reg.append(_timed(lambda: proxy("reg_swap", n), args.repeats))
+    # memory in phases: peak RSS is monotonic, so the forward phase must come first
     peak()
-    fwd = [_timed(lambda: bare(n), args.repeats) for n in nets]
+    for n in nets:
+        bare(n)
     peak_fwd = peak()
-    swp = [_timed(lambda: proxy("swap", n), args.repeats) for n in nets]
+    for n in nets:
+        proxy("swap", n)
     peak_swap = peak()
-    reg = [_timed(lambda: proxy("reg_swap", n), args.repeats) for n in nets]
     ratio = [a / b for a, b in zip(swp, fwd)]
 
     def s(v: list[float]) -> str:

@@ -117,3 +117,37 @@ def test_own_distribution_declares_loadable_entry_points() -> None:
         if ep.group.startswith("naslib_swap."):
             assert ep.load() is not None
     assert "swap" in list_proxies() and list_searches()
+
+
+DECORATED_SRC = '''
+from naslib_swap.registry import register_proxy
+
+
+@register_proxy("demo_decorated", higher_is_better=False)
+def demo_decorated(net, batch, ctx):
+    """always one"""
+    return 1.0
+
+
+def not_a_proxy(net, batch, ctx):
+    return 0.0
+'''
+
+
+def test_decorated_function_entry_point_and_a_bad_one(tmp_path: Path) -> None:
+    (tmp_path / "nsw_deco.py").write_text(DECORATED_SRC)
+    info = tmp_path / "nsw_deco-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nsw-deco\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[naslib_swap.proxies]\ndemo_decorated = nsw_deco:demo_decorated\n")
+    (info / "RECORD").write_text("")
+    proc = run_py(tmp_path, """
+        import naslib_swap.registry as reg
+        print(reg.get_proxy("demo_decorated").higher_is_better)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False"  # registered once, by its decorator, metadata kept
+    (info / "entry_points.txt").write_text("[naslib_swap.proxies]\nbad = nsw_deco:not_a_proxy\n")
+    proc = run_py(tmp_path, "import sys; from naslib_swap.cli import main; sys.exit(main(['list']))")
+    assert proc.returncode == 2
+    assert "is neither a module, a ProxySpec nor a function decorated with @register_proxy" in proc.stderr
