@@ -17,14 +17,6 @@ CHAIN = [[0, 1, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 0], [0
 OPS = ["input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "output"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # on a loaded 2-core machine two torch threads spin and run nets far slower
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _preview():
     from naslib_swap.data.groundtruth import preview_zc

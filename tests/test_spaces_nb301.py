@@ -13,14 +13,6 @@ from conftest import NEEDS_DATA
 SPACE = get_space("nasbench301")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # on a loaded 2-core machine two torch threads spin and run tiny nets ~100x slower
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _preview():
     from naslib_swap.data.groundtruth import preview_zc

@@ -15,14 +15,6 @@ MACRO = get_space("transbench101_macro")
 TASKS = tnb.TASKS
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # on a loaded 2-core machine two torch threads spin and run nets far slower
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _preview(space):
     from naslib_swap.data.groundtruth import preview_zc

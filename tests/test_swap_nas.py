@@ -7,14 +7,6 @@ from naslib_swap.registry import get_search, get_space
 from naslib_swap.search.swap_nas import NONE_OP, connectivity_mutation, crossover, op_mutation
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # the test machine is shared: intra-op threads spinning against other jobs make tiny nets 20x slower
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 SPACE = get_space("nasbench201")
 

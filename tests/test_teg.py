@@ -19,14 +19,6 @@ from naslib_swap.proxies.teg import (
 from naslib_swap.registry import get_proxy
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a shared, loaded CPU extra threads only contend (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _tiny_bn_net() -> nn.Module:
     torch.manual_seed(0)  # test-local construction; the proxy re-initialises from its own generator

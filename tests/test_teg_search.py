@@ -11,14 +11,6 @@ from naslib_swap.errors import NaslibSwapError
 from naslib_swap.registry import get_search, get_space
 from naslib_swap.search.teg import _dense_rank, teg_reward
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a shared, loaded CPU extra threads only contend (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 needs_data = pytest.mark.skipif(not has_data(), reason="shared data folder (images) not found: set NASLIB_SWAP_DATA")
 TINY = dict(C=1, batch_size=4, reinits=1, crops=50, images=8)

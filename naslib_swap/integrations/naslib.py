@@ -187,12 +187,14 @@ def context_for_graph(net: nn.Module, device: torch.device | None = None, seed: 
     space = space_for_graph(net)
     num_classes = getattr(net, "num_classes", None)
     dataset = _dataset_for(space, num_classes)
-    build_net = None
+    build_net: Callable[..., nn.Module] | None = None
     if space is not None and dataset is not None and callable(getattr(net, "get_hash", None)):
         arch = net.get_hash()
 
-        def build_net(**overrides: Any) -> nn.Module:
+        def _build(**overrides: Any) -> nn.Module:
             return space.build(arch, dataset, generator=make_generator(seed), device=device, **overrides)
+
+        build_net = _build
 
     return ProxyContext(
         device=device,

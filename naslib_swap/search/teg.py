@@ -52,7 +52,7 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
-from ..errors import NaslibSwapError, ProxyInputError
+from ..errors import NaslibSwapError
 from ..proxies.base import ProxyContext, compute_proxy
 from ..proxies.teg import TE_NAS_BAD, TEG_INPUTS, teg_ranks
 from ..registry import get_proxy, register_search

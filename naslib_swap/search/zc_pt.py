@@ -234,12 +234,8 @@ def _supernet_for(space: SearchSpace, dataset: str, g: torch.Generator, device: 
     if hasattr(space, "supernet") and space.name == "nasbench201":
         return nb201_supernet(space, dataset, g, device, C, N, alpha_std)
     if space.name == "nasbench301":
-        try:
-            from . import _darts_supernet  # type: ignore[attr-defined]
-            from ..spaces import _darts  # noqa: F401
-        except ImportError:
-            raise NaslibSwapError("zc-pt: DARTS space not available yet (its supernet needs naslib_swap/spaces/_darts.py); "
-                                  "search --space nasbench201 for now") from None
+        from . import _darts_supernet
+
         return _darts_supernet.build(space, dataset, g, device, C=C, layers=layers, alpha_std=alpha_std)
     raise NaslibSwapError(f"zc-pt has no supernet for space {space.name}; use --space nasbench201")
 
