@@ -10,6 +10,7 @@ Randomness always comes from an explicit ``torch.Generator``; network weights ar
 from __future__ import annotations
 
 import abc
+import itertools
 import operator
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Hashable, Iterator, Sequence
@@ -161,6 +162,34 @@ class SearchSpace(abc.ABC):
     def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
         """Map :meth:`key` -> ground-truth figure (``val``: the suite's ``val_accuracy``; ``test`` where known)."""
         raise NotImplementedError(f"{self.name} has no ground-truth reader yet")
+
+
+class OpTupleSampling:
+    """Sampling and mutation for spaces whose archs are fixed-length tuples of op indices, every position free
+    (NB201, TransNAS-Bench-101 micro). Subclasses set ``n_positions`` and ``n_ops``."""
+
+    n_positions: ClassVar[int]
+    n_ops: ClassVar[int]
+
+    def sample(self, generator: torch.Generator) -> tuple[int, ...]:
+        """Each position's op drawn uniformly (uniform over the space)."""
+        return tuple(int(v) for v in torch.randint(0, self.n_ops, (self.n_positions,), generator=generator))
+
+    def mutate(self, arch: Any, generator: torch.Generator) -> tuple[int, ...]:
+        """NASLib's mutation: one uniformly chosen position gets a different op, uniformly chosen."""
+        t = list(self.parse(arch))  # type: ignore[attr-defined]
+        e = int(torch.randint(0, self.n_positions, (1,), generator=generator))
+        choices = [o for o in range(self.n_ops) if o != t[e]]
+        t[e] = choices[int(torch.randint(0, len(choices), (1,), generator=generator))]
+        return tuple(t)
+
+    def neighbours(self, arch: Any) -> list[tuple[int, ...]]:
+        """All one-op mutations (positions x (ops - 1))."""
+        t = self.parse(arch)  # type: ignore[attr-defined]
+        return [t[:e] + (o,) + t[e + 1:] for e in range(self.n_positions) for o in range(self.n_ops) if o != t[e]]
+
+    def enumerate(self) -> Iterator[tuple[int, ...]]:
+        return iter(itertools.product(range(self.n_ops), repeat=self.n_positions))
 
 
 def _plain_tuple(x: Any) -> Any:

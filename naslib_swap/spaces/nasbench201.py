@@ -18,15 +18,14 @@ Example:
 """
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 import torch
 import torch.nn as nn
 
 from ..registry import register_space
-from .base import Arch, SearchSpace, parse_int_tuple
+from .base import Arch, OpTupleSampling, SearchSpace, parse_int_tuple
 
 OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
@@ -215,7 +214,9 @@ class NB201SuperNet(NB201Network):
 # --- the space ---------------------------------------------------------------------------------------------------
 
 @register_space
-class NasBench201(SearchSpace):
+class NasBench201(OpTupleSampling, SearchSpace):
+    n_positions: ClassVar[int] = NUM_EDGES
+    n_ops: ClassVar[int] = NUM_OPS
     name: ClassVar[str] = "nasbench201"
     datasets: ClassVar[tuple[str, ...]] = ("cifar10", "cifar100", "ImageNet16-120")
     arch_format: ClassVar[str] = (
@@ -270,24 +271,9 @@ class NasBench201(SearchSpace):
         return f"|{s[0]}|+|{s[1]}|{s[2]}|+|{s[3]}|{s[4]}|{s[5]}|"
 
     # sampling
-    def sample(self, generator: torch.Generator) -> tuple[int, ...]:
-        return tuple(int(v) for v in torch.randint(0, NUM_OPS, (NUM_EDGES,), generator=generator))
 
-    def mutate(self, arch: Any, generator: torch.Generator) -> tuple[int, ...]:
-        """Change the op of one uniformly chosen edge to a different op (NASLib's mutation)."""
-        t = list(self.parse(arch))
-        e = int(torch.randint(0, NUM_EDGES, (1,), generator=generator))
-        choices = [o for o in range(NUM_OPS) if o != t[e]]
-        t[e] = choices[int(torch.randint(0, len(choices), (1,), generator=generator))]
-        return tuple(t)
 
-    def neighbours(self, arch: Any) -> list[tuple[int, ...]]:
-        """All 24 one-op mutations."""
-        t = self.parse(arch)
-        return [t[:e] + (o,) + t[e + 1:] for e in range(NUM_EDGES) for o in range(NUM_OPS) if o != t[e]]
 
-    def enumerate(self) -> Iterator[Arch]:
-        return iter(itertools.product(range(NUM_OPS), repeat=NUM_EDGES))
 
     # datasets
     def num_classes(self, dataset: str) -> int:

@@ -19,17 +19,16 @@ Example:
 """
 from __future__ import annotations
 
-import itertools
 import re
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Sequence
+from typing import Any, ClassVar, Sequence
 
 import torch
 import torch.nn as nn
 
 from ..registry import register_space
 from . import _transbench101 as tnb
-from .base import SearchSpace, parse_int_tuple
+from .base import OpTupleSampling, SearchSpace, parse_int_tuple
 
 NUM_EDGES, NUM_OPS = 6, 4
 OPS: tuple[str, ...] = ("none", "skip_connect", "conv1x1", "conv3x3")
@@ -73,7 +72,9 @@ class _TransBenchBase(SearchSpace):
 
 
 @register_space
-class TransBench101Micro(_TransBenchBase):
+class TransBench101Micro(OpTupleSampling, _TransBenchBase):
+    n_positions: ClassVar[int] = NUM_EDGES
+    n_ops: ClassVar[int] = NUM_OPS
     name: ClassVar[str] = "transbench101_micro"
     kind: ClassVar[str] = "micro"
     arch_format: ClassVar[str] = (
@@ -105,23 +106,9 @@ class TransBench101Micro(_TransBenchBase):
         a = [str(v) for v in self.parse(arch)]
         return ["", a[0], a[1] + a[2], a[3] + a[4] + a[5]]
 
-    def sample(self, generator: torch.Generator) -> tuple[int, ...]:
-        return tuple(int(v) for v in torch.randint(0, NUM_OPS, (NUM_EDGES,), generator=generator))
 
-    def mutate(self, arch: Any, generator: torch.Generator) -> tuple[int, ...]:
-        """NASLib's mutation: one uniformly chosen edge gets a different op."""
-        t = list(self.parse(arch))
-        e = int(torch.randint(0, NUM_EDGES, (1,), generator=generator))
-        choices = [o for o in range(NUM_OPS) if o != t[e]]
-        t[e] = choices[int(torch.randint(0, len(choices), (1,), generator=generator))]
-        return tuple(t)
 
-    def neighbours(self, arch: Any) -> list[tuple[int, ...]]:
-        t = self.parse(arch)
-        return [t[:e] + (o,) + t[e + 1:] for e in range(NUM_EDGES) for o in range(NUM_OPS) if o != t[e]]
 
-    def enumerate(self) -> Iterator[tuple[int, ...]]:
-        return iter(itertools.product(range(NUM_OPS), repeat=NUM_EDGES))
 
     def _build(self, arch: Any, dataset: str, *, base: int = tnb.BASE_CHANNELS,
                num_classes: int | None = None) -> nn.Module:
