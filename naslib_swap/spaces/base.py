@@ -171,6 +171,17 @@ class OpTupleSampling:
     n_positions: ClassVar[int]
     n_ops: ClassVar[int]
 
+    def parse_op_tuple(self, arch: Any, noun: str = "op indices") -> tuple[int, ...]:
+        """A tuple (or tuple string) of ``n_positions`` ints in ``0..n_ops-1``; else a one-line ArchFormatError."""
+        t = parse_int_tuple(arch)
+        if t is None:
+            raise self.arch_error(arch, "cannot parse it")  # type: ignore[attr-defined]
+        if len(t) != self.n_positions:
+            raise self.arch_error(arch, f"it has {len(t)} entries, not {self.n_positions}")  # type: ignore[attr-defined]
+        if not all(isinstance(v, int) and 0 <= v < self.n_ops for v in t):
+            raise self.arch_error(arch, f"{noun} must be integers 0..{self.n_ops - 1}")  # type: ignore[attr-defined]
+        return t
+
     def sample(self, generator: torch.Generator) -> tuple[int, ...]:
         """Each position's op drawn uniformly (uniform over the space)."""
         return tuple(int(v) for v in torch.randint(0, self.n_ops, (self.n_positions,), generator=generator))

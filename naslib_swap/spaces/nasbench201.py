@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 
 from ..registry import register_space
-from .base import Arch, OpTupleSampling, SearchSpace, parse_int_tuple
+from .base import Arch, OpTupleSampling, SearchSpace
 
 OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
@@ -231,14 +231,7 @@ class NasBench201(OpTupleSampling, SearchSpace):
     def parse(self, arch: Any) -> tuple[int, ...]:
         if isinstance(arch, str) and "~" in arch:
             return self.from_string(arch)
-        t = parse_int_tuple(arch)
-        if t is None:
-            raise self.arch_error(arch, "cannot parse it")
-        if len(t) != NUM_EDGES:
-            raise self.arch_error(arch, f"it has {len(t)} entries, not {NUM_EDGES}")
-        if not all(isinstance(v, int) and 0 <= v < NUM_OPS for v in t):
-            raise self.arch_error(arch, "op indices must be integers 0..4")
-        return t
+        return self.parse_op_tuple(arch, "op indices")
 
     def from_string(self, text: str) -> tuple[int, ...]:
         """NB201 string -> NASLib tuple."""

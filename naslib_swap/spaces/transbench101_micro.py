@@ -28,7 +28,7 @@ import torch.nn as nn
 
 from ..registry import register_space
 from . import _transbench101 as tnb
-from .base import OpTupleSampling, SearchSpace, parse_int_tuple
+from .base import OpTupleSampling, SearchSpace
 
 NUM_EDGES, NUM_OPS = 6, 4
 OPS: tuple[str, ...] = ("none", "skip_connect", "conv1x1", "conv3x3")
@@ -88,14 +88,7 @@ class TransBench101Micro(OpTupleSampling, _TransBenchBase):
             if m is None:
                 raise self.arch_error(arch, "a micro net code is '64-41414-a_bc_def' with digits 0..3")
             return tuple(int(c) for c in "".join(m.groups()))
-        t = parse_int_tuple(arch)
-        if t is None:
-            raise self.arch_error(arch, "cannot parse it")
-        if len(t) != NUM_EDGES:
-            raise self.arch_error(arch, f"it has {len(t)} entries, not {NUM_EDGES}")
-        if not all(isinstance(v, int) and 0 <= v < NUM_OPS for v in t):
-            raise self.arch_error(arch, "op codes must be integers 0..3")
-        return t
+        return self.parse_op_tuple(arch, "op codes")
 
     def to_string(self, arch: Any) -> str:
         """The benchmark's net code ``64-41414-a_bc_def``."""
