@@ -16,21 +16,10 @@ import numpy as np
 import torch
 
 from naslib_swap.proxies._hooks import reinitialise
-from naslib_swap.proxies.teg import condition_number, per_sample_grads
+from naslib_swap.proxies.teg import condition_number, per_sample_grads, per_sample_grads_loop
 from naslib_swap.registry import get_space
 from naslib_swap.rng import make_generator
 from naslib_swap.scoring import ArchScorer
-
-
-def loop_grads(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """J by B backward passes of the summed logits of the batch forward (the authors' way)."""
-    params = [p for n, p in net.named_parameters() if "weight" in n]
-    out = net(x).sum(dim=1)
-    rows = []
-    for i in range(x.shape[0]):
-        gs = torch.autograd.grad(out[i], params, retain_graph=True, allow_unused=True)
-        rows.append(torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gs, params)]))
-    return torch.stack(rows)
 
 
 def main() -> None:
@@ -69,7 +58,7 @@ def main() -> None:
         kf = condition_number(jf)
         t_func.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        jl = loop_grads(net, x)
+        jl = per_sample_grads_loop(net, x)
         kl = condition_number(jl)
         t_loop.append(time.perf_counter() - t0)
         err = float((jf - jl).abs().max() / jl.abs().max())

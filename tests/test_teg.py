@@ -13,8 +13,8 @@ from naslib_swap.errors import ProxyInputError
 from naslib_swap.proxies._hooks import reinitialise
 from naslib_swap.proxies.base import Batch, ProxyContext, compute_proxy
 from naslib_swap.proxies.teg import (
-    condition_number, distinct_rows, fill_bad, linear_region_count, per_sample_grads, random_crops, teg_combine,
-    teg_ranks,
+    condition_number, distinct_rows, fill_bad, linear_region_count, per_sample_grads, per_sample_grads_loop, random_crops,
+    teg_combine, teg_ranks,
 )
 from naslib_swap.registry import get_proxy
 
@@ -29,22 +29,11 @@ def _tiny_bn_net() -> nn.Module:
     )
 
 
-def _loop_grads(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The authors' way: one backward pass per sample of the summed logits of the batch forward."""
-    params = [p for n, p in net.named_parameters() if "weight" in n]
-    out = net(x).sum(dim=1)
-    rows = []
-    for i in range(x.shape[0]):
-        gs = torch.autograd.grad(out[i], params, retain_graph=True, allow_unused=True)
-        rows.append(torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gs, params)]))
-    return torch.stack(rows)
-
-
 def test_per_sample_grads_match_backward_loop_with_train_bn() -> None:
     net = _tiny_bn_net().train()
     x = torch.randn(12, 3, 6, 6, generator=torch.Generator().manual_seed(1))
     got = per_sample_grads(net, x)
-    ref = _loop_grads(copy.deepcopy(net), x)
+    ref = per_sample_grads_loop(copy.deepcopy(net), x)
     assert got.shape == ref.shape
     torch.testing.assert_close(got, ref, rtol=1e-4, atol=1e-5)
 
@@ -56,7 +45,7 @@ def test_teg_ntk_equals_loop_reference() -> None:
                         reinits=1)
     ref_net = copy.deepcopy(net).train()
     reinitialise(ref_net, torch.Generator().manual_seed(7), "kaiming")  # the same draw as the proxy's
-    j = _loop_grads(ref_net, x).double()
+    j = per_sample_grads_loop(ref_net, x).double()
     ev = np.linalg.eigvalsh((j @ j.t()).numpy())
     assert got == pytest.approx(ev[-1] / ev[0], rel=1e-3)
     assert got >= 1.0

@@ -94,6 +94,18 @@ def _logits(out: Any) -> torch.Tensor:
     return out[-1] if isinstance(out, (tuple, list)) else out
 
 
+def per_sample_grads_loop(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Reference for :func:`per_sample_grads`: one backward pass per sample of the summed logits of the batch
+    forward (the TE-NAS authors' loop). Slow; kept for tests and ``scripts/bench_teg.py``."""
+    params = [p for n, p in net.named_parameters() if "weight" in n]
+    out = net(x).sum(dim=1)
+    rows = []
+    for i in range(x.shape[0]):
+        gs = torch.autograd.grad(out[i], params, retain_graph=True, allow_unused=True)
+        rows.append(torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(gs, params)]))
+    return torch.stack(rows)
+
+
 def per_sample_grads(
     net: nn.Module,
     inputs: torch.Tensor,
