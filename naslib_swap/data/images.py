@@ -68,6 +68,15 @@ def load_images(name: str, data_root: str | Path | None = None) -> tuple[torch.T
     return (xt - mean) / std, torch.from_numpy(y.astype(np.int64)), desc
 
 
+def check_batch_sizes(sizes: Sequence[int], available: int, what: str) -> None:
+    """Each batch size >= 1 and together no more than the images available; else a one-line error."""
+    if any(s < 1 for s in sizes) or int(sum(sizes)) > available:
+        raise ProxyInputError(
+            f"batch size(s) {list(sizes)} out of range for {what}: each must be >= 1 and together <= {available} "
+            f"(the images available); use a smaller --batch-size"
+        )
+
+
 def image_batches(
     dataset: str,
     sizes: Sequence[int],
@@ -92,12 +101,7 @@ def image_batches(
         ProxyInputError: a batch size below 1 or more images asked for than the set holds.
     """
     x, y, desc = load_images(dataset, data_root)
-    total = int(sum(sizes))
-    if any(s < 1 for s in sizes) or total > x.shape[0]:
-        raise ProxyInputError(
-            f"batch size(s) {list(sizes)} out of range for {dataset}: each must be >= 1 and together <= {x.shape[0]} "
-            f"(the images available); use a smaller --batch-size"
-        )
+    check_batch_sizes(sizes, x.shape[0], dataset)
     if input_shape is not None and len(input_shape) == 3 and tuple(x.shape[1:]) != tuple(input_shape):
         c, h, w = input_shape
         if c != x.shape[1]:

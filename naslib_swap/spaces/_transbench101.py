@@ -392,18 +392,12 @@ def _pseudo_normals(img01: torch.Tensor) -> torch.Tensor:
 def task_batches(task: str, sizes: Sequence[int], generator: torch.Generator, *,
                  data_root: str | Path | None = None, device: torch.device | str = "cpu") -> list[Any]:
     """Disjoint minibatches of the named stand-in for ``task`` (see :data:`STAND_IN`), drawn with ``generator``."""
-    from ..data.images import CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, load_images
-    from ..errors import ProxyInputError
+    from ..data.images import CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, check_batch_sizes, load_images
     from ..types import Batch
 
     name = "cifar100" if task in ("class_object", "class_scene") else "cifar10"
     x, y, _ = load_images(name, data_root)
-    total = int(sum(sizes))
-    if any(s < 1 for s in sizes) or total > x.shape[0]:
-        raise ProxyInputError(
-            f"batch size(s) {list(sizes)} out of range for {task}: each must be >= 1 and together <= {x.shape[0]} "
-            f"(the stand-in images available); use a smaller --batch-size"
-        )
+    check_batch_sizes(sizes, x.shape[0], f"{task} (stand-in images)")
     mean, std = (CIFAR100_MEAN, CIFAR100_STD) if name == "cifar100" else (CIFAR10_MEAN, CIFAR10_STD)
     m, s = torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
     idx = torch.randperm(x.shape[0], generator=generator)

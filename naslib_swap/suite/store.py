@@ -136,29 +136,30 @@ class Store:
                 [(space, dataset, seed, i, a, int(unique), key_source) for i, a in enumerate(archs)],
             )
 
-    def write_arch(self, space: str, dataset: str, seed: int, arch: str,
-                   rows: Iterable[tuple[str, float, float]], *, version: str, config_hash: str,
-                   source: str | None) -> None:
-        """All ``(proxy, score, seconds)`` rows of one architecture in one transaction."""
+    def _insert(self, space: str, dataset: str, seed: int, rows: Iterable[tuple[str, str, float, float]], *,
+                version: str, config_hash: str, source: str | None) -> None:
+        """``(arch, proxy, score, seconds)`` rows in one transaction."""
         now = time.time()
         data = []
-        for proxy, value, seconds in rows:
+        for arch, proxy, value, seconds in rows:
             s, flag = split_score(value)
             data.append((space, dataset, seed, arch, proxy, s, flag, float(seconds), version, config_hash, source, now))
         with self.conn:
             self.conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", data)
 
+    def write_arch(self, space: str, dataset: str, seed: int, arch: str,
+                   rows: Iterable[tuple[str, float, float]], *, version: str, config_hash: str,
+                   source: str | None) -> None:
+        """All ``(proxy, score, seconds)`` rows of one architecture in one transaction."""
+        self._insert(space, dataset, seed, ((arch, p, v, t) for p, v, t in rows), version=version,
+                     config_hash=config_hash, source=source)
+
     def write_population(self, space: str, dataset: str, seed: int, proxy: str,
                          rows: Iterable[tuple[str, float, float]], *, version: str, config_hash: str,
                          source: str | None) -> None:
-        """A population proxy's scores for a whole seed, in one transaction."""
-        now = time.time()
-        data = []
-        for arch, value, seconds in rows:
-            s, flag = split_score(value)
-            data.append((space, dataset, seed, arch, proxy, s, flag, float(seconds), version, config_hash, source, now))
-        with self.conn:
-            self.conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", data)
+        """A population proxy's ``(arch, score, seconds)`` rows for a whole seed, in one transaction."""
+        self._insert(space, dataset, seed, ((a, proxy, v, t) for a, v, t in rows), version=version,
+                     config_hash=config_hash, source=source)
 
     def write_baselines(self, space: str, dataset: str, df: pd.DataFrame, source: str) -> None:
         data = []
