@@ -7,6 +7,9 @@ and of the suite's baselines stored in the preview file for the same archs.
 
 Usage:
     nice -n 10 python scripts/spaces_spearman.py --space nasbench301 --dataset cifar10 --archs 100 --out /tmp/nb301.jsonl
+
+``--db FILE`` also copies every scored arch into the package's results store (seed = the scoring seed), so that
+``naslib-swap libra --db FILE`` can pool these proxies with the suite's baselines.
 """
 from __future__ import annotations
 
@@ -36,6 +39,19 @@ def _val(v: object) -> float:
     return float(v["score"] if isinstance(v, dict) else v)  # NB101's flat schema
 
 
+def _to_store(db: str, space: str, dataset: str, seed: int, done: dict[str, dict[str, float]],
+              times: dict[str, float]) -> None:
+    from naslib_swap import __version__
+    from naslib_swap.suite.store import Store
+
+    with Store(db) as st:  # INSERT OR REPLACE: copying the same records again changes nothing
+        for arch, scores in done.items():
+            n = max(len(scores), 1)  # the file keeps one time per arch: split it evenly over its proxies
+            st.write_arch(space, dataset, seed, arch, [(p, v, times.get(arch, float("nan")) / n) for p, v in scores.items()],
+                          version=__version__, config_hash="spaces_spearman", source="scripts/spaces_spearman.py")
+    print(f"{len(done)} archs written to {db}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--space", required=True)
@@ -49,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads (1: on a shared, loaded CPU more threads spin and run far slower)")
     ap.add_argument("--max-minutes", type=float, default=14.0, help="stop scoring after this wall time")
+    ap.add_argument("--db", default=None, help="also write the scores into this results store (for naslib-swap libra)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -58,11 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.archs is not None and args.archs < len(keys):
         keys = random.Random(args.subset_seed).sample(keys, args.archs)
     done: dict[str, dict[str, float]] = {}
+    times: dict[str, float] = {}
     if os.path.exists(args.out):
         with open(args.out) as f:
             for line in f:
                 r = json.loads(line)
                 done[r["arch"]] = r["scores"]
+                times[r["arch"]] = r.get("s", float("nan"))
     t0 = time.time()
     todo = [k for k in keys if space.key(k) not in done]
     with open(args.out, "a") as f:
@@ -76,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             f.write(json.dumps(rec) + "\n")
             f.flush()
             done[rec["arch"]] = rec["scores"]
+            times[rec["arch"]] = rec["s"]
+    if args.db:
+        _to_store(args.db, args.space, args.dataset, args.seed, done, times)
     truth = space.ground_truth(args.dataset)
     scored = [k for k in keys if space.key(k) in done]
     print(f"{args.space}/{args.dataset}: {len(scored)} of {len(keys)} selected archs scored "

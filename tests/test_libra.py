@@ -32,6 +32,9 @@ def test_bins_and_entropies_by_hand() -> None:
     assert information_gain(y2, a, a, bins=2) == pytest.approx(0.0)
     # a non-finite score is the worst: it joins the lowest bin
     assert entropy(np.array([np.nan, 0, 1, 1.0]), bins=2) == pytest.approx(1.0)
+    # so is NASLib's failure value -1e8 (left as a number it would put every other score into the top bin)
+    assert entropy(np.array([-1e8, 0, 1, 1.0]), bins=2) == pytest.approx(1.0)
+    assert information_gain(y2, a, np.r_[-1e8, y2[1:]], bins=2) == pytest.approx(0.5)
 
 
 def _constructed(n: int = 600, seed: int = 0) -> pd.DataFrame:

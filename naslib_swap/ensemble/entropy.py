@@ -28,6 +28,7 @@ import numpy as np
 from scipy.stats import entropy as _scipy_entropy
 
 from ..errors import NaslibSwapError
+from ..suite.metrics import SUITE_NAN_VALUE
 
 ArrayLike = Sequence[float] | np.ndarray
 
@@ -45,10 +46,11 @@ def n_bins(n: int, rule: str = "ln") -> int:
 
 def _clean(x: ArrayLike) -> np.ndarray:
     a = np.asarray(x, dtype=float).ravel()
-    bad = ~np.isfinite(a)
+    # NaN/inf and NASLib's failure value (-1e8, written into the suite's files for a failed score) are failures
+    bad = ~np.isfinite(a) | (a <= SUITE_NAN_VALUE)
     if bad.any():
-        # a failed score is the worst one: put it at the column's finite minimum (not at -1e8, which would squash
-        # every finite value into a single bin)
+        # a failed score is the worst one: put it at the column's finite minimum (left at -1e8 it would squash every
+        # other value into a single bin, and the information gain of that proxy would read 0)
         fill = np.nanmin(np.where(bad, np.nan, a)) if (~bad).any() else 0.0
         a = np.where(bad, fill, a)
     return a
