@@ -1,4 +1,4 @@
-"""TEG-NAS searches finish on tiny budgets and return valid NB201 architectures."""
+"""TEG-NAS searches finish on tiny budgets and return valid NB201 and NB301 (DARTS) architectures."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,9 @@ import torch
 from naslib_swap.data.groundtruth import has_data
 from naslib_swap.errors import NaslibSwapError
 from naslib_swap.registry import get_search, get_space
-from naslib_swap.search.teg import _dense_rank, teg_reward
+from naslib_swap.search.teg import (DARTS_EDGES, _dense_rank, _Pruner, _prune_darts_topology, darts_action_cells,
+                                    darts_genotype, darts_sample, teg_reward)
+from naslib_swap.spaces._darts import DARTS_PRIMITIVES, edge_index
 
 
 needs_data = pytest.mark.skipif(not has_data(), reason="shared data folder (images) not found: set NASLIB_SWAP_DATA")
@@ -77,8 +79,12 @@ def test_teg_search_cli_json(capsys) -> None:
 
 
 def test_teg_search_rejects_other_spaces_and_bad_options(space) -> None:
-    with pytest.raises(NaslibSwapError, match="not available for nasbench301"):
-        get_search("teg-evolution")(get_space("nasbench301"), "cifar10", seed=0, progress=False)
+    with pytest.raises(NaslibSwapError, match="not available for nasbench101"):
+        get_search("teg-evolution")(get_space("nasbench101"), "cifar10", seed=0, progress=False)
+    with pytest.raises(NaslibSwapError, match="depth option applies to nasbench301 only"):
+        get_search("teg-evolution")(space, "cifar10", seed=0, progress=False, depth=2)
+    with pytest.raises(NaslibSwapError, match="always drops 'none'"):
+        get_search("teg-prune")(get_space("nasbench301"), "cifar10", seed=0, progress=False, drop_none=False)
     with pytest.raises(NaslibSwapError, match="unknown TEG search option"):
         get_search("teg-reinforce")(space, "cifar10", seed=0, progress=False, popsize=3)
     with pytest.raises(NaslibSwapError, match="sample_size"):
@@ -94,3 +100,138 @@ def test_teg_reward_and_dense_rank() -> None:
     assert teg_reward(buf, window=2) == pytest.approx(-1.0, rel=1e-5)
     assert teg_reward(buf, window=None) == pytest.approx(-1.0 / 99.0, rel=1e-5)
     assert _dense_rank([0.3, 0.1, 0.3, 0.2], descending=True) == [0, 2, 0, 1]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# DARTS (nasbench301)
+# ---------------------------------------------------------------------------------------------------------------
+
+DARTS_TINY = dict(batch_size=8, reinits=1, crops=50, images=8)  # the authors' C=1 two-cell nets are the default
+
+
+@pytest.fixture(scope="module")
+def darts():
+    return get_space("nasbench301")
+
+
+def _valid_darts(space, res) -> bool:
+    return (space.parse(res.arch) == res.arch and space.parse(space.key(res.arch)) == res.arch
+            and res.extra["genotype"] == space.to_string(res.arch) and "no accuracy" in res.extra["ground_truth"])
+
+
+@needs_data
+def test_teg_evolution_darts(darts) -> None:
+    res = get_search("teg-evolution")(darts, "cifar10", seed=0, progress=False, population=3, sample_size=2,
+                                      steps=2, **DARTS_TINY)
+    assert _valid_darts(darts, res)
+    assert res.n_scored <= 5 and darts.key(res.arch) in [h["arch"] for h in res.history]
+
+
+@needs_data
+def test_teg_reinforce_darts(darts) -> None:
+    res = get_search("teg-reinforce")(darts, "cifar10", seed=0, progress=False, steps=4, **DARTS_TINY)
+    assert _valid_darts(darts, res)
+    assert res.n_scored <= 4 and len(res.history) == 4 and res.extra["lr"] == 0.07  # the paper's DARTS rate
+    assert res.history[0]["reward"] == 0.0
+    assert res.history[0]["arch"].startswith("Genotype(normal=[")
+    assert 0.0 < res.extra["policy_entropy"] <= float(torch.log(torch.tensor(8.0))) + 1e-6
+
+
+@needs_data
+def test_teg_prune_darts(darts) -> None:
+    res = get_search("teg-prune")(darts, "cifar10", seed=0, budget=2, progress=False, **DARTS_TINY)
+    assert _valid_darts(darts, res)
+    assert res.n_scored == 2 and res.extra["truncated"]
+    assert {h["edge"] for h in res.history if "edge" in h} <= set(range(2 * DARTS_EDGES))
+
+
+def test_darts_genotype_hand_made() -> None:
+    idx = {p: i for i, p in enumerate(DARTS_PRIMITIVES)}
+    w = torch.zeros(2, 14, 8)
+    w[..., idx["none"]] = 5.0  # 'none' weighs most everywhere but never counts
+    # normal cell: node 0 <- 0 sep3, 1 skip; node 1 <- 2 (node 0) dil5, 0 max (1 weaker);
+    # node 2 <- 3 avg, 1 sep5; node 3 <- 4 dil3, 0 sep3 (inputs 1, 2, 3 weaker)
+    for node, inp, op, value in [(0, 0, "sep_conv_3x3", 0.9), (0, 1, "skip_connect", 0.1),
+                                 (1, 2, "dil_conv_5x5", 0.8), (1, 0, "max_pool_3x3", 0.7), (1, 1, "avg_pool_3x3", 0.6),
+                                 (2, 3, "avg_pool_3x3", 0.9), (2, 1, "sep_conv_5x5", 0.5), (2, 0, "skip_connect", 0.4),
+                                 (3, 4, "dil_conv_3x3", 0.9), (3, 0, "sep_conv_3x3", 0.8), (3, 2, "skip_connect", 0.2)]:
+        w[0, edge_index(node, inp), idx[op]] = value
+    w[0, edge_index(1, 2), idx["sep_conv_3x3"]] = 0.3  # a second op on an edge: the stronger one wins
+    normal, reduce = darts_genotype(w)
+    assert normal == [("sep_conv_3x3", 0), ("skip_connect", 1), ("max_pool_3x3", 0), ("dil_conv_5x5", 2),
+                      ("sep_conv_5x5", 1), ("avg_pool_3x3", 3), ("sep_conv_3x3", 0), ("dil_conv_3x3", 4)]
+    # reduce cell all ties: the two lowest inputs, the lowest non-'none' op
+    assert reduce == [("max_pool_3x3", 0), ("max_pool_3x3", 1)] * 4
+    arch = get_space("nasbench301").from_genotype_cells(normal, reduce)
+    assert get_space("nasbench301").genotype(arch) == (normal, reduce)
+    with pytest.raises(NaslibSwapError, match="shape"):
+        darts_genotype(torch.zeros(14, 8))
+
+
+def test_darts_sample_keeps_two_inputs_per_node() -> None:
+    g = torch.Generator().manual_seed(0)
+    logits = torch.zeros(2, 14, 8)
+    logits[..., 0] = -1e4  # no 'none': every sample is an NB301 arch
+    for _ in range(20):
+        action = darts_sample(logits, g)
+        assert action.shape == (2, 14) and int((action >= 0).sum()) == 16
+        assert bool((action[:, [edge_index(0, 0), edge_index(0, 1)]] >= 0).all())  # node 0 keeps both inputs
+        normal, reduce = darts_action_cells(action)
+        get_space("nasbench301").from_genotype_cells(normal, reduce)  # valid
+
+
+class _FakeEvaluator:
+    """Indicators of a DARTS supernet from hand-set edge importances: removing an important edge raises kappa and
+    MSE and lowers R (all three say "keep it")."""
+
+    def __init__(self, importance: dict[tuple[int, int, int], float]) -> None:
+        self.importance, self.n_scored = importance, 0
+
+    def supernet(self, w: torch.Tensor) -> dict[str, float]:
+        self.n_scored += 1
+        lost = sum(v for (t, i, j), v in self.importance.items() if float(w[t, edge_index(i, j)].sum()) == 0.0)
+        return {"teg_ntk": 10.0 + lost, "teg_lr": 100.0 - lost, "teg_mse": 1.0 + lost}
+
+
+def _topology(importance, cap=float("inf")):
+    ev = _FakeEvaluator(importance)
+    pr = _Pruner(ev, ("teg_ntk", "teg_lr", "teg_mse"), 10, cap, (2, 14, 8), [],
+                 type("Bar", (), {"update": lambda self, n: None})())
+    w = torch.zeros(2 * DARTS_EDGES, 8)
+    w[:, 4] = 1.0  # one op per edge, as after the op rounds
+    return _prune_darts_topology(pr, w), w, ev, pr
+
+
+def test_darts_topology_keeps_the_edges_whose_removal_hurts() -> None:
+    importance = {(0, 1, 2): 3.0, (0, 2, 1): 2.0, (0, 2, 3): 1.0, (0, 3, 1): 5.0, (0, 3, 3): 4.0,
+                  (1, 1, 1): 1.0, (1, 1, 2): 2.0, (1, 3, 0): 1.0, (1, 3, 4): 1.0}
+    kept, w, ev, pr = _topology(importance)
+    # node 1 of the normal cell: input 2 matters, inputs 0/1 tie at 0 -> the lower input stays
+    assert kept[0] == [(0, 1), (0, 2), (1, 3), (1, 3)]
+    assert kept[1] == [(0, 1), (1, 2), (0, 1), (0, 4)]
+    assert ev.n_scored == 2 * (3 + 4 + 5 + 3)  # per node with > 2 inputs: one base + one per input
+    assert int((w.sum(dim=1) > 0).sum()) == 16  # 8 edges per cell remain
+    assert not pr.truncated
+    # out of budget after the first node: the rest keep their two lowest inputs
+    kept, _, ev, pr = _topology(importance, cap=4)
+    assert kept[0][1] == (0, 2) and kept[0][2:] == [(0, 1), (0, 1)] and kept[1] == [(0, 1)] * 4
+    assert pr.truncated and ev.n_scored == 4
+
+
+@needs_data
+def test_darts_indicator_nets(darts) -> None:
+    from naslib_swap.proxies.teg import THIN_NET
+    from naslib_swap.search.teg import TegEvaluator
+
+    ev = TegEvaluator(darts, "cifar10", seed=0, **DARTS_TINY)
+    # skip_connect on the reduction cell's inputs is a FactorizedReduce: the thin net feeds it 3x3 crops (odd size)
+    arch = darts.parse("[[(0, 2), (1, 2), (0, 3), (2, 2), (1, 0), (3, 1), (0, 4), (4, 5)], "
+                       "[(0, 2), (1, 2), (0, 2), (2, 2), (1, 2), (3, 2), (0, 2), (4, 2)]]")
+    net = darts.build(arch, "cifar10", **ev._kw({}))
+    assert [c.reduction for c in net.cells] == [False, True] and net.lastact is not None
+    assert net(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    thin = darts.build(arch, "cifar10", **ev._kw(THIN_NET))
+    assert [c.reduction for c in thin.cells] == [False, True] and isinstance(thin.stem, torch.nn.Identity)
+    assert thin(torch.randn(5, 1, 3, 3)).shape == (5, 10)
+    values = ev.arch(arch)
+    assert set(values) == {"teg_ntk", "teg_lr", "teg_mse"} and values["teg_lr"] >= 1

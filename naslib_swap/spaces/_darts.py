@@ -7,7 +7,8 @@ Not a registered space (private module). The API other modules may rely on:
   every NB301 edge), :data:`COMPACT_OPS` (the 7 op ids of NASLib's NB301 compact encoding);
 * :func:`make_darts_op` ``(name, C, stride, affine)``: one op module;
 * :class:`DartsCell` (a discrete cell from 8 ``(op name, input)`` pairs) and :class:`DartsNetwork` (stem, ``layers``
-  cells with reductions at ``layers // 3`` and ``2 * layers // 3``, optional DARTS auxiliary head, classifier);
+  cells with reductions at ``layers // 3`` and ``2 * layers // 3``, optional DARTS auxiliary head, classifier;
+  options ``stem=False``, ``depth``, ``lastact`` for TEG's small indicator networks);
 * :class:`DartsSuperNet`: every edge of both cell types holds all 8 ops mixed by ``op_weights`` ``(2, 14, 8)``;
   :data:`CELL_EDGES` lists the 14 ``(input, node)`` edges in DARTS' order.
 
@@ -72,7 +73,12 @@ class ReLUConvBN(nn.Module):
 
 
 class FactorizedReduce(nn.Module):
-    """Halve the resolution with two offset stride-2 1x1 convs (NASLib's version: no padding, always stride 2)."""
+    """Halve the resolution with two offset stride-2 1x1 convs (NASLib's version: no padding, always stride 2).
+
+    An odd height or width (e.g. TEG's 3x3 crops on the thin net) is first padded by one zero row/column at the
+    bottom/right, as the TE-NAS/TEG code's version does, so both halves have ``ceil(H / 2)`` rows; even sizes (every
+    size of the suite's network) take the unpadded path unchanged.
+    """
 
     def __init__(self, c_in: int, c_out: int, affine: bool = True) -> None:
         super().__init__()
@@ -85,6 +91,9 @@ class FactorizedReduce(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(x)
+        if x.shape[-2] % 2 or x.shape[-1] % 2:  # odd size: the offset half would lose a row/column
+            y = nn.functional.pad(x, (0, x.shape[-1] % 2, 0, x.shape[-2] % 2))
+            return self.bn(torch.cat([self.conv_1(x), self.conv_2(y[:, :, 1:, 1:])], dim=1))
         return self.bn(torch.cat([self.conv_1(x), self.conv_2(x[:, :, 1:, 1:])], dim=1))
 
 
@@ -290,20 +299,33 @@ class AuxiliaryHead(nn.Module):
 
 
 class _DartsMacro(nn.Module):
-    """Stem (conv3x3 + BN to ``stem_multiplier * C``), the cells, global pooling and a linear classifier."""
+    """Stem (conv3x3 + BN to ``stem_multiplier * C``), the cells, global pooling and a linear classifier.
+
+    The keyword-only options build TEG/TE-NAS's small indicator networks and default to the NB301 network:
+    ``stem=False`` feeds the raw input (``in_channels`` channels) to the first cell (TEG's thin net for linear
+    regions); ``depth`` keeps only the first ``depth`` cells of the ``layers``-cell sequence (reductions still at
+    ``layers // 3`` and ``2 * layers // 3``; the authors' ``depth``); ``lastact`` adds a BN + ReLU before the global
+    pooling (the authors' search networks end with one).
+    """
 
     def __init__(self, cell_factory, C: int, layers: int, num_classes: int, auxiliary: bool, stem_multiplier: int,
-                 in_channels: int) -> None:
+                 in_channels: int, *, stem: bool = True, depth: int | None = None, lastact: bool = False) -> None:
         super().__init__()
-        c_cur = stem_multiplier * C
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, c_cur, 3, padding=1, bias=False), nn.BatchNorm2d(c_cur))
+        if depth is not None and not 1 <= depth <= layers:
+            raise ValueError(f"depth must be in 1..layers={layers}, got {depth}")
+        if stem:
+            c_cur = stem_multiplier * C
+            self.stem = nn.Sequential(nn.Conv2d(in_channels, c_cur, 3, padding=1, bias=False), nn.BatchNorm2d(c_cur))
+        else:  # the first cell's preprocessing takes the raw input
+            c_cur = in_channels
+            self.stem = nn.Identity()
         c_pp, c_p, c_cur = c_cur, c_cur, C
         self.reductions = (layers // 3, 2 * layers // 3) if layers >= 3 else ()
         self.cells = nn.ModuleList()
         reduction_prev = False
         self.aux_index = 2 * layers // 3
         self.auxiliary_head = None
-        for i in range(layers):
+        for i in range(layers if depth is None else depth):
             reduction = i in self.reductions
             if reduction:
                 c_cur *= 2
@@ -313,6 +335,10 @@ class _DartsMacro(nn.Module):
             c_pp, c_p = c_p, cell.multiplier * c_cur
             if auxiliary and i == self.aux_index:
                 self.auxiliary_head = AuxiliaryHead(c_p, num_classes)
+        if lastact:  # registered only when asked, so the default network's modules are unchanged
+            self.lastact = nn.Sequential(nn.BatchNorm2d(c_p), nn.ReLU(inplace=False))
+        else:
+            self.lastact = None
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_p, num_classes)
         self.aux_logits: torch.Tensor | None = None
@@ -324,6 +350,8 @@ class _DartsMacro(nn.Module):
             s0, s1 = s1, cell(s0, s1)
             if i == self.aux_index and self.auxiliary_head is not None and self.training:
                 self.aux_logits = self.auxiliary_head(s1)  # kept aside: forward returns the main logits only
+        if self.lastact is not None:
+            s1 = self.lastact(s1)
         return self.classifier(torch.flatten(self.global_pooling(s1), 1))
 
 
@@ -338,15 +366,18 @@ class DartsNetwork(_DartsMacro):
         auxiliary: build DARTS' auxiliary head after cell ``2 * layers // 3`` (its logits go to ``aux_logits`` in
             train mode; the suite's NB301 network has none).
         affine, pool_bn: see :func:`make_darts_op`.
+        stem, depth, lastact: TEG's indicator-network options (see :class:`_DartsMacro`; defaults: the NB301 net).
     """
 
     def __init__(self, normal: GenotypeCell, reduce: GenotypeCell, *, C: int = 32, layers: int = 8,
                  num_classes: int = 10, auxiliary: bool = False, stem_multiplier: int = 3, in_channels: int = 3,
-                 affine: bool = False, pool_bn: bool = True) -> None:
+                 affine: bool = False, pool_bn: bool = True, stem: bool = True, depth: int | None = None,
+                 lastact: bool = False) -> None:
         def cell(c_pp: int, c_p: int, c: int, red: bool, red_prev: bool) -> nn.Module:
             return DartsCell(reduce if red else normal, c_pp, c_p, c, red, red_prev, affine=affine, pool_bn=pool_bn)
 
-        super().__init__(cell, C, layers, num_classes, auxiliary, stem_multiplier, in_channels)
+        super().__init__(cell, C, layers, num_classes, auxiliary, stem_multiplier, in_channels, stem=stem,
+                         depth=depth, lastact=lastact)
 
 
 class DartsSuperNet(_DartsMacro):
@@ -354,7 +385,8 @@ class DartsSuperNet(_DartsMacro):
 
     ``op_weights[0]`` mixes the normal cells' edges, ``op_weights[1]`` the reduction cells'; edges in
     :data:`CELL_EDGES` order, ops in :data:`DARTS_PRIMITIVES` order. Zero-Cost-PT sets weights to ``softmax(alpha)``
-    and removes an op by zeroing its weight. Defaults follow DARTS search (``C=16, layers=8``, non-affine).
+    and removes an op by zeroing its weight. Defaults follow DARTS search (``C=16, layers=8``, non-affine);
+    ``stem``, ``depth``, ``lastact`` build TEG/TE-NAS's small supernets (:class:`_DartsMacro`).
 
     Example:
         >>> net = DartsSuperNet(C=4, layers=2, num_classes=10)
@@ -366,7 +398,8 @@ class DartsSuperNet(_DartsMacro):
 
     def __init__(self, *, C: int = 16, layers: int = 8, num_classes: int = 10, stem_multiplier: int = 3,
                  in_channels: int = 3, affine: bool = False, pool_bn: bool = True,
-                 op_weights: torch.Tensor | None = None) -> None:
+                 op_weights: torch.Tensor | None = None, stem: bool = True, depth: int | None = None,
+                 lastact: bool = False) -> None:
         n_e, n_o = len(CELL_EDGES), len(DARTS_PRIMITIVES)
         weights = torch.ones(2, n_e, n_o) if op_weights is None else op_weights.detach().clone().float()
         if tuple(weights.shape) != (2, n_e, n_o):
@@ -376,7 +409,8 @@ class DartsSuperNet(_DartsMacro):
         def cell(c_pp: int, c_p: int, c: int, red: bool, red_prev: bool) -> nn.Module:
             return MixedCell(c_pp, c_p, c, red, red_prev, holder, affine=affine, pool_bn=pool_bn)
 
-        super().__init__(cell, C, layers, num_classes, False, stem_multiplier, in_channels)
+        super().__init__(cell, C, layers, num_classes, False, stem_multiplier, in_channels, stem=stem, depth=depth,
+                         lastact=lastact)
         self.register_buffer("op_weights", weights)
         self._holder = holder
 

@@ -18,7 +18,10 @@ Its params/flops equal the suite's on every preview arch (``scripts/check_suite_
 Sizes for searches (overrides of :meth:`NasBench301.build`, documented for SWAP-NAS and Zero-Cost-PT): the suite's
 network ``C=32, layers=8``; the DARTS evaluation network ``C=36, layers=20, auxiliary=True, affine=True,
 pool_bn=False``; the DARTS search supernet :class:`~naslib_swap.spaces._darts.DartsSuperNet` ``C=16, layers=8``
-(:meth:`NasBench301.supernet`).
+(:meth:`NasBench301.supernet`); TEG-NAS's indicator networks (:mod:`naslib_swap.search.teg`, the authors' DARTS
+``C=1, N=1, depth=2, stem_multiplier=1``) ``C=1, layers=3, depth=2, stem_multiplier=1, affine=True, pool_bn=False,
+lastact=True`` (one normal and one reduction cell), and for linear regions the same with ``stem=False,
+in_channels=1``.
 
 Example:
     >>> from naslib_swap.rng import make_generator
@@ -188,10 +191,14 @@ class NasBench301(SearchSpace):
     # -- networks -------------------------------------------------------------------------------------------------
     def _build(self, arch: Any, dataset: str, *, C: int = 32, layers: int = 8, auxiliary: bool = False,
                affine: bool = False, pool_bn: bool = True, num_classes: int | None = None,
-               in_channels: int = 3) -> nn.Module:
+               in_channels: int = 3, stem_multiplier: int = 3, stem: bool = True, depth: int | None = None,
+               lastact: bool = False) -> nn.Module:
+        """The DARTS network of ``arch``; the defaults are the suite's network (see the module doc for the sizes
+        searches use; ``stem_multiplier``, ``stem``, ``depth``, ``lastact`` build TEG's indicator networks)."""
         normal, reduce = self.genotype(arch)
         return DartsNetwork(normal, reduce, C=C, layers=layers, num_classes=num_classes or self.num_classes(dataset),
-                            auxiliary=auxiliary, in_channels=in_channels, affine=affine, pool_bn=pool_bn)
+                            auxiliary=auxiliary, in_channels=in_channels, affine=affine, pool_bn=pool_bn,
+                            stem_multiplier=stem_multiplier, stem=stem, depth=depth, lastact=lastact)
 
     def supernet(self, dataset: str, *, generator: torch.Generator | None = None, device: torch.device | str = "cpu",
                  C: int = 16, layers: int = 8, **kw: Any) -> DartsSuperNet:
