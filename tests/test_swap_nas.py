@@ -1,5 +1,6 @@
 """SWAP-NAS: operators keep NB201 cells valid; the search runs within a budget; mu reaches reg-SWAP."""
 import pytest
+from conftest import NEEDS_DATA
 import torch
 
 from naslib_swap.errors import NaslibSwapError
@@ -54,6 +55,7 @@ def test_crossover_swaps_the_incoming_edges_of_one_node():
         assert any(set(swapped) <= set(n) for n in nodes)
 
 
+@NEEDS_DATA  # real CIFAR images
 def test_search_stops_at_the_budget():
     res = get_search("swap-nas")(SPACE, "cifar10", seed=0, budget=6, progress=False, population=4, cycles=5,
                                  mutations=3, batch_size=4, C=2, N=1)
@@ -61,6 +63,7 @@ def test_search_stops_at_the_budget():
     assert res.n_scored == 6 and res.extra["budget_stopped"]
 
 
+@NEEDS_DATA  # real CIFAR images
 def test_search_runs_all_cycles_and_keeps_population_size():
     res = get_search("swap-nas")(SPACE, "cifar10", seed=1, progress=False, population=4, cycles=3, mutations=2,
                                  batch_size=4, C=2, N=1, crossover_prob=1.0)
@@ -70,6 +73,7 @@ def test_search_runs_all_cycles_and_keeps_population_size():
     assert res.extra["best_score"] == best[-1]
 
 
+@NEEDS_DATA  # real CIFAR images
 def test_mu_and_sigma_reach_reg_swap():
     res = get_search("swap-nas")(SPACE, "cifar10", seed=0, progress=False, population=2, cycles=0, mutations=1,
                                  batch_size=4, C=2, N=1, mu=0.7)
@@ -102,6 +106,7 @@ def test_darts_operators_keep_archs_valid():
         assert sorted(c1[0] + c1[1] + c2[0] + c2[1]) == sorted(a[0] + a[1] + b[0] + b[1])
 
 
+@NEEDS_DATA  # real CIFAR images
 def test_tiny_darts_swap_nas_gives_a_genotype():
     pytest.importorskip("naslib_swap.spaces.nasbench301")
     sp = get_space("nasbench301")

@@ -2,6 +2,7 @@
 from types import SimpleNamespace
 
 import pytest
+from conftest import NEEDS_DATA
 import torch
 import torch.nn as nn
 
@@ -65,6 +66,7 @@ def test_keeps_the_op_whose_removal_hurts_most(order, hib):
     assert sorted(visited) == list(range(E)) and not truncated
 
 
+@NEEDS_DATA  # real CIFAR images
 def test_perturbation_scoring_on_nb201_supernet_matches_direct_proxy():
     from naslib_swap.proxies.base import compute_proxy
 
@@ -117,6 +119,7 @@ def test_budget_truncates_and_keeps_arch_valid():
     assert all(0 <= c < O for c in choice)
 
 
+@NEEDS_DATA  # real CIFAR images
 def test_tiny_nb201_search_on_a_budget():
     sp = get_space("nasbench201")
     res = get_search("zc-pt")(sp, "cifar10", seed=0, budget=12, progress=False, C=2, N=1, batch_size=4,
@@ -126,6 +129,7 @@ def test_tiny_nb201_search_on_a_budget():
     assert res.history[0]["truncated"]
 
 
+@NEEDS_DATA  # real CIFAR images
 def test_tiny_nb201_search_validates_distinct_candidates():
     sp = get_space("nasbench201")
     res = get_search("zc-pt")(sp, "cifar10", seed=1, progress=False, C=2, N=1, batch_size=4, proposals=2,
@@ -180,6 +184,7 @@ def test_darts_topology_keeps_the_two_most_important_inputs_per_node():
                                                                for i in range(NUM_NODES)] for c in (normal, reduce)]))
 
 
+@NEEDS_DATA  # real CIFAR images
 def test_tiny_darts_search_prints_a_genotype():
     pytest.importorskip("naslib_swap.spaces._darts")
     sp = get_space("nasbench301")
