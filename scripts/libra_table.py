@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from naslib_swap.cli._common import parse_range
 from naslib_swap.ensemble.libra import TARGET, default_tolerance, libra_protocol, store_table, suite_table
 from naslib_swap.suite.store import load_scores
 
@@ -49,14 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", default=None, help="results store: pool our proxies there with the suite's baselines")
     ap.add_argument("--task", action="append", default=None, help="space/dataset (repeatable; default: every config)")
     ap.add_argument("--fit-seed", type=int, default=9000)
-    ap.add_argument("--eval-seeds", default="9001,9002,9003,9004")
+    ap.add_argument("--eval-seeds", default="9001-9004", help="e.g. 9001-9004 or 9001,9002")
     ap.add_argument("--archs", type=int, default=1000)
     ap.add_argument("--exclude", default="", help="comma-separated proxies left out of the pool")
     ap.add_argument("--json", default=None, help="write every task's full result here")
     args = ap.parse_args(argv)
 
     tasks = [tuple(t.split("/", 1)) for t in args.task] if args.task else tasks_from_configs()
-    evals = [int(s) for s in args.eval_seeds.split(",")]
+    evals = parse_range(args.eval_seeds)
     exclude = {p for p in args.exclude.split(",") if p}
     results = []
     print("| space / task | pool | archs | fit / eval | LIBRA chose (z1, z2, z3) | held-out rank_sum | held-out rank_product "
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(res)
         h = res["held_out"]
         paper = PAPER.get((space, dataset), (float("nan"), float("nan")))
-        pool_txt = "ours + suite" if use_db else "suite 13"
+        pool_txt = ("store + suite" if use_db else "suite 13") + (f" minus {len(exclude)}" if exclude else "")
         print(f"| {space} {dataset} | {pool_txt} | {res['n_table']} | {res['n_fit']} / {res['n_eval']} "
               f"| {', '.join(res['chosen'])} | {h['libra[rank_sum]']['mean']:.3f} ± {h['libra[rank_sum]']['std']:.3f} "
               f"| {h['libra[rank_product]']['mean']:.3f} | {h['z1 alone']['mean']:.3f} "
