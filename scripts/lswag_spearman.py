@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
                 "lswag_layerwise all": lambda p: lswag_from_profile(p, (0, 10), layerwise=True),
                 "Lambda alone (all)": lambda p: sum(v for v in p["lam"] if v is not None),
                 "Psi alone (= SWAP, ReLU)": lambda p: p["psi_upto"][-1]}
+    if all("lam_mean" in p for p in profs):  # ZiCo's numerator (Tab. 3 ablation), from the same gradients
+        variants["lswag numerator=mean all"] = lambda p: lswag_from_profile(p, (0, 10), numerator="mean")
+        variants["Lambda numerator=mean alone"] = lambda p: sum(v for v in p["lam_mean"] if v is not None)
     if iv is not None:
         variants[f"lswag {iv[0]}-{iv[1]}"] = lambda p: lswag_from_profile(p, iv)
         variants[f"lswag_layerwise {iv[0]}-{iv[1]}"] = lambda p: lswag_from_profile(p, iv, layerwise=True)

@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--archs", type=int, default=1000, help="random nets (default 1000, the paper's)")
     p.add_argument("--batch-size", type=int, default=64, help="64 (the paper; 32 on TransNAS-Bench-101)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--pool", choices=("space", "groundtruth"), default="space",
+                   help="draw the nets uniformly from the space (default, the paper's) or, without replacement, from "
+                        "the archs with ground truth (then scripts/lswag_spearman.py can rank the same profiles)")
     p.add_argument("--out", required=True, help="PNG of the per-bin curve")
     p.add_argument("--profiles", default=None, help="JSON-lines file of per-arch profiles (default: <out>.profiles.jsonl)")
     p.add_argument("--intervals", default=None, help="interval file (default: $NASLIB_SWAP_LSWAG_INTERVALS or the user cache)")
@@ -43,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
     profiles_path = Path(args.profiles) if args.profiles else out.with_suffix(".profiles.jsonl")
     profiles = compute_profiles(args.space, args.dataset, args.archs, seed=args.seed, batch_size=args.batch_size,
                                 out=profiles_path, data_root=args.data_root, device=args.device,
-                                progress=not args.no_progress)
+                                progress=not args.no_progress, pool=args.pool)
     rec = interval_record(args.space, args.dataset, profiles, args.seed, args.batch_size)
+    rec["pool"] = args.pool
     stored = write_interval(args.space, args.dataset, rec, args.intervals)
     png = plot_curve(rec, out)
     res = {"space": args.space, "dataset": args.dataset, "interval": [rec["lo"], rec["hi"]], "n_archs": rec["n_archs"],

@@ -190,11 +190,19 @@ def layer_terms(grads: torch.Tensor, numerator: str = "one") -> float:
 def all_layer_terms(net: nn.Module, batch: Batch, *, acts: str | Sequence[str] = "relu+gelu", numerator: str = "one",
                     chunk_size: int | None = None, trace: Trace | None = None) -> tuple[Trace, list[float]]:
     """The trace and :math:`\\Lambda_l` of every layer (forward order); used by ``naslib-swap lswag-interval``."""
+    tr, terms = all_layer_terms_multi(net, batch, (numerator,), acts=acts, chunk_size=chunk_size, trace=trace)
+    return tr, terms[numerator]
+
+
+def all_layer_terms_multi(net: nn.Module, batch: Batch, numerators: Sequence[str], *,
+                          acts: str | Sequence[str] = "relu+gelu", chunk_size: int | None = None,
+                          trace: Trace | None = None) -> tuple[Trace, dict[str, list[float]]]:
+    """Like :func:`all_layer_terms` for several numerators from one set of per-sample gradients (the costly part)."""
     tr = trace or trace_forward(net, batch.inputs, _act_types(acts))
     pnames = {id(p): n for n, p in net.named_parameters()}
     names = [pnames[id(m.weight)] for _, m in tr.layers]
     g = per_sample_grads(net, batch, names, chunk_size=chunk_size)
-    return tr, [layer_terms(g[n], numerator) for n in names]
+    return tr, {num: [layer_terms(g[n], num) for n in names] for num in numerators}
 
 
 _warned: set[tuple[Any, Any]] = set()

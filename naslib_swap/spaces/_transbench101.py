@@ -336,7 +336,10 @@ class SoftmaxCrossEntropy(nn.Module):
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if not target.is_floating_point():
-            target = F.one_hot(target.long(), logits.shape[-1]).to(logits.dtype)
+            # one-hot by comparison, not F.one_hot: its range check reads the data, which torch.func.vmap forbids
+            # (L-SWAG's per-sample gradients); a label outside 0..C-1 gives an all-zero row instead of an error
+            classes = torch.arange(logits.shape[-1], device=logits.device)
+            target = (target.long().unsqueeze(-1) == classes).to(logits.dtype)
         return -(target * torch.log(F.softmax(logits, dim=-1) + 1e-5)).sum(dim=-1).mean()
 
 

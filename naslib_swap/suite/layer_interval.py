@@ -1,6 +1,8 @@
 r"""L-SWAG's layer-interval selection over random networks of a benchmark (the paper's Sec. 3.1 and App. D.1).
 
-For each of ``n`` architectures drawn uniformly from the space (``space.sample`` with a seeded generator), one
+For each of ``n`` architectures drawn uniformly from the space (``space.sample`` with a seeded generator; or, with
+``pool="groundtruth"``, without replacement from the archs that have ground truth for the dataset, so that the same
+profiles also give L-SWAG's Spearman on spaces known only through a sample, NB101/NB301), one
 *profile* is computed on one minibatch (seeded per arch): the percentile bin and :math:`\Lambda_l` of every layer,
 and the SWAP counts needed to evaluate L-SWAG under *any* interval afterwards (:math:`\Psi_l` of the activations
 feeding each layer, and :math:`\Psi` of the activations of layers :math:`1..` up to the end of each bin). The
@@ -22,7 +24,8 @@ import torch
 
 from ..proxies._hooks import unique_rows
 from ..proxies._lswag_interval import NUM_BINS, SPIKE_RULE, spike_interval
-from ..proxies.lswag import _act_types, all_layer_terms, trace_forward
+from ..errors import NaslibSwapError
+from ..proxies.lswag import _act_types, all_layer_terms_multi, trace_forward
 from ..registry import get_space
 from ..rng import make_generator
 from ..scoring import derive_seed
@@ -30,8 +33,9 @@ from ..scoring import derive_seed
 
 def arch_profile(space: Any, dataset: str, arch: Any, *, seed: int = 0, batch_size: int = 64,
                  data_root: str | Path | None = None, device: str = "cpu", acts: str = "relu+gelu") -> dict[str, Any]:
-    """The L-SWAG profile of one arch: per layer ``bins``, ``lam`` (NaN-free: None), ``psi_layer``; per bin 0..10
-    ``psi_upto`` (SWAP of the activations of every layer whose bin is <= b). Net and batch seeded from (seed, arch)."""
+    """The L-SWAG profile of one arch: per layer ``bins``, ``lam`` (NaN-free: None), ``lam_mean`` (the same with ZiCo's
+    mean numerator, ``numerator="mean"``; from the same gradients), ``psi_layer``; per bin 0..10 ``psi_upto`` (SWAP of
+    the activations of every layer whose bin is <= b). Net and batch seeded from (seed, arch)."""
     sp = get_space(space) if isinstance(space, str) else space
     arch = sp.parse(arch)
     key = sp.key(arch)
@@ -40,7 +44,8 @@ def arch_profile(space: Any, dataset: str, arch: Any, *, seed: int = 0, batch_si
     batch = sp.make_batch(dataset, batch_size, make_generator(derive_seed(seed, sp.name, dataset, key, "data")),
                           data_root=data_root, device=device)
     tr = trace_forward(net, batch.inputs, _act_types(acts))
-    _, lam = all_layer_terms(net, batch, acts=acts, trace=tr)
+    _, terms = all_layer_terms_multi(net, batch, ("one", "mean"), acts=acts, trace=tr)
+    lam, lam_mean = terms["one"], terms["mean"]
     bins = tr.bins()
     psi_layer = []
     for i in range(tr.num_layers):
@@ -52,18 +57,28 @@ def arch_profile(space: Any, dataset: str, arch: Any, *, seed: int = 0, batch_si
         parts = [p for p, f in zip(tr.patterns, tr.feeds) if f <= last]
         psi_upto.append(int(unique_rows(torch.cat(parts)).shape[0]) if parts else 0)
     return {"arch": key, "bins": bins, "lam": [None if not math.isfinite(v) else v for v in lam],
+            "lam_mean": [None if not math.isfinite(v) else v for v in lam_mean],
             "psi_layer": psi_layer, "psi_upto": psi_upto, "source": batch.source, "batch_size": batch_size}
 
 
-def lswag_from_profile(profile: dict[str, Any], interval: Sequence[int], layerwise: bool = False) -> float:
-    """L-SWAG of a stored profile under ``interval`` (the same value the ``lswag`` proxies compute)."""
+def lswag_from_profile(profile: dict[str, Any], interval: Sequence[int], layerwise: bool = False,
+                       numerator: str = "one") -> float:
+    """L-SWAG of a stored profile under ``interval`` (the same value the ``lswag`` proxies compute with the same
+    ``numerator``)."""
+    field = {"one": "lam", "mean": "lam_mean"}.get(numerator)
+    if field is None:
+        raise NaslibSwapError(f"L-SWAG numerator must be 'one' or 'mean', got {numerator!r}")
+    if field not in profile:
+        raise NaslibSwapError(f"this profile has no {field!r} (written by an older version); recompute it with "
+                              "naslib-swap lswag-interval")
+    lam = profile[field]
     lo, hi = interval
-    inside = [i for i, b in enumerate(profile["bins"]) if lo <= b <= hi and profile["lam"][i] is not None]
+    inside = [i for i, b in enumerate(profile["bins"]) if lo <= b <= hi and lam[i] is not None]
     if layerwise:
-        return float(sum(profile["lam"][i] * profile["psi_layer"][i] for i in inside))
+        return float(sum(lam[i] * profile["psi_layer"][i] for i in inside))
     if not inside:
         return float("nan")
-    return float(sum(profile["lam"][i] for i in inside)) * profile["psi_upto"][hi]
+    return float(sum(lam[i] for i in inside)) * profile["psi_upto"][hi]
 
 
 def read_profiles(path: str | Path) -> list[dict[str, Any]]:
@@ -80,21 +95,36 @@ def read_profiles(path: str | Path) -> list[dict[str, Any]]:
     return out
 
 
-def sample_archs(space: Any, n: int, seed: int) -> list[str]:
-    """``n`` uniformly random archs of the space (``space.sample``; repeats possible, as random draws)."""
+POOLS = ("space", "groundtruth")
+
+
+def sample_archs(space: Any, n: int, seed: int, *, pool: str = "space", dataset: str | None = None,
+                 data_root: str | Path | None = None) -> list[str]:
+    """``n`` random archs: ``pool="space"`` draws uniformly from the space (``space.sample``; repeats possible, as
+    random draws); ``pool="groundtruth"`` draws without replacement from the archs with ground truth for ``dataset``
+    (all of them when there are fewer than ``n``)."""
     sp = get_space(space) if isinstance(space, str) else space
     g = make_generator(seed)
-    return [sp.key(sp.sample(g)) for _ in range(n)]
+    if pool == "space":
+        return [sp.key(sp.sample(g)) for _ in range(n)]
+    if pool != "groundtruth":
+        raise NaslibSwapError(f"unknown arch pool {pool!r}; choose one of {', '.join(POOLS)}")
+    if dataset is None:
+        raise NaslibSwapError("pool='groundtruth' needs the dataset whose ground truth defines the pool")
+    keys = sorted(sp.ground_truth(dataset, data_root=data_root))
+    order = torch.randperm(len(keys), generator=g)[:n].tolist()
+    return [keys[i] for i in order]
 
 
 def compute_profiles(space: str, dataset: str, n: int, *, seed: int = 0, batch_size: int = 64,
                      out: str | Path, data_root: str | Path | None = None, device: str = "cpu",
-                     progress: bool = True) -> list[dict[str, Any]]:
-    """Profiles of ``n`` random archs, appended to ``out`` (JSON lines) as they finish; existing ones are reused."""
+                     progress: bool = True, pool: str = "space") -> list[dict[str, Any]]:
+    """Profiles of ``n`` random archs (:func:`sample_archs`), appended to ``out`` (JSON lines) as they finish;
+    existing ones are reused."""
     sp = get_space(space)
     sp.check_dataset(dataset)
-    archs = sample_archs(sp, n, seed)
-    done = {p["arch"]: p for p in read_profiles(out) if p.get("batch_size") == batch_size}
+    archs = sample_archs(sp, n, seed, pool=pool, dataset=dataset, data_root=data_root)
+    done = {p["arch"]: p for p in read_profiles(out) if p.get("batch_size") == batch_size and "lam_mean" in p}
     todo = [a for a in dict.fromkeys(archs) if a not in done]
     it: Iterable[str] = todo
     if progress:
