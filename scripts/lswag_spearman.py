@@ -21,6 +21,26 @@ from naslib_swap.proxies._lswag_interval import NUM_BINS, check_interval, stored
 from naslib_swap.suite.layer_interval import lswag_from_profile, read_profiles
 
 
+def _baselines(sp, dataset: str, profs: list[dict], truth: dict[str, dict[str, float]]) -> dict:
+    """Spearman (val) of each suite proxy in the preview file, over the profiled archs the file holds."""
+    from naslib_swap.data.groundtruth import preview_zc
+
+    data = preview_zc(sp.name)
+    entries = data["nasbench101"][dataset] if sp.name == "nasbench101" else data.get(dataset, {})
+    entries = {sp.key(k): v for k, v in entries.items()}
+    held = [p for p in profs if p["arch"] in entries]
+    y = np.array([truth["val"][p["arch"]] for p in held], dtype=float)
+    rho = {}
+    names = sorted({n for p in held for n in entries[p["arch"]] if n not in ("idx", "arch", "val_accuracy")})
+    for n in names:
+        if all(n in entries[p["arch"]] for p in held) and len(held) > 2:
+            x = [float(v["score"] if isinstance(v := entries[p["arch"]][n], dict) else v) for p in held]
+            rho[n] = float(stats.spearmanr(x, y).statistic)
+    lsw = np.array([lswag_from_profile(p, (0, 10)) for p in held], dtype=float)
+    same = float(stats.spearmanr(lsw, y).statistic) if len(held) > 2 else float("nan")
+    return {"n": len(held), "rho": rho, "lswag_same_archs": same}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("profiles")
@@ -28,12 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dataset", required=True)
     ap.add_argument("--interval", default=None, help="lo-hi bins (default: the stored interval)")
     ap.add_argument("--intervals", default=None, help="interval file (default: the user cache / env var)")
+    ap.add_argument("--baselines", action="store_true",
+                    help="also the suite's proxies stored in its preview zc_<space>.json, on the profiled archs it holds")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
     profs = list({p["arch"]: p for p in read_profiles(args.profiles)}.values())
     sp = get_space(args.space)
-    truth = {m: sp.ground_truth(args.dataset, metric=m) for m in ("val", "test")}
+    truth = {"val": sp.ground_truth(args.dataset, metric="val")}
+    try:
+        truth["test"] = sp.ground_truth(args.dataset, metric="test")
+    except ValueError:  # NB101/NB301 (preview files) and TransNAS-Bench-101 have validation figures only
+        pass
     iv = check_interval(args.interval) if args.interval else stored_interval(args.space, args.dataset, args.intervals)
     variants = {"lswag all (0-10)": lambda p: lswag_from_profile(p, (0, 10)),
                 "lswag_layerwise all": lambda p: lswag_from_profile(p, (0, 10), layerwise=True),
@@ -56,12 +82,20 @@ def main(argv: list[str] | None = None) -> int:
             ok = np.isfinite(s)
             row[m] = float(stats.spearmanr(s[ok], y[ok]).statistic) if ok.sum() > 2 else float("nan")
         out["rho"][name] = row
+    if args.baselines:
+        out["baselines"] = _baselines(sp, args.dataset, profs, truth)
     if args.json:
         print(json.dumps(out, indent=1))
     else:
         print(f"{args.space}/{args.dataset}: {len(profs)} archs, interval {iv}")
         for name, row in out["rho"].items():
-            print(f"  {name:28s} val {row['val']:+.3f}  test {row['test']:+.3f}")
+            print(f"  {name:28s} " + "  ".join(f"{m} {v:+.3f}" for m, v in row.items()))
+        if args.baselines:
+            b = out["baselines"]
+            print(f"suite baselines (preview file, real images) on {b['n']} of these archs; "
+                  f"lswag all layers on the same archs: val {b['lswag_same_archs']:+.3f}")
+            for name, rho in sorted(b["rho"].items(), key=lambda kv: -kv[1]):
+                print(f"  {name:28s} val {rho:+.3f}")
     return 0
 
 
