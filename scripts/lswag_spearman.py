@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--intervals", default=None, help="interval file (default: the user cache / env var)")
     ap.add_argument("--baselines", action="store_true",
                     help="also the suite's proxies stored in its preview zc_<space>.json, on the profiled archs it holds")
+    ap.add_argument("--scores-out", default=None,
+                    help="write per-arch scores (lswag all layers with both numerators, layer-wise, "
+                         "Lambda, Psi) as JSON lines: a compact record of the profiles")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -82,6 +85,16 @@ def main(argv: list[str] | None = None) -> int:
             ok = np.isfinite(s)
             row[m] = float(stats.spearmanr(s[ok], y[ok]).statistic) if ok.sum() > 2 else float("nan")
         out["rho"][name] = row
+    if args.scores_out:
+        with open(args.scores_out, "w") as fh:
+            for p in profs:
+                rec = {"arch": p["arch"],  # no ground truth: benchmark data stays in the shared folder
+                       "lswag": lswag_from_profile(p, (0, 10)),
+                       "lswag_layerwise": lswag_from_profile(p, (0, 10), layerwise=True),
+                       "lambda": sum(v for v in p["lam"] if v is not None), "psi": p["psi_upto"][-1]}
+                if "lam_mean" in p:
+                    rec["lswag_mean"] = lswag_from_profile(p, (0, 10), numerator="mean")
+                fh.write(json.dumps(rec) + "\n")
     if args.baselines:
         out["baselines"] = _baselines(sp, args.dataset, profs, truth)
     if args.json:
