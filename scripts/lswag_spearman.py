@@ -21,6 +21,9 @@ from naslib_swap.proxies._lswag_interval import NUM_BINS, check_interval, stored
 from naslib_swap.suite.layer_interval import lswag_from_profile, read_profiles
 
 
+MIN_BASELINE_ARCHS = 10  # a Spearman over fewer shared archs says nothing; the comparison is left out
+
+
 def _baselines(sp, dataset: str, profs: list[dict], truth: dict[str, dict[str, float]]) -> dict:
     """Spearman (val) of each suite proxy in the preview file, over the profiled archs the file holds."""
     from naslib_swap.data.groundtruth import preview_zc
@@ -33,11 +36,11 @@ def _baselines(sp, dataset: str, profs: list[dict], truth: dict[str, dict[str, f
     rho = {}
     names = sorted({n for p in held for n in entries[p["arch"]] if n not in ("idx", "arch", "val_accuracy")})
     for n in names:
-        if all(n in entries[p["arch"]] for p in held) and len(held) > 2:
+        if all(n in entries[p["arch"]] for p in held) and len(held) >= MIN_BASELINE_ARCHS:
             x = [float(v["score"] if isinstance(v := entries[p["arch"]][n], dict) else v) for p in held]
             rho[n] = float(stats.spearmanr(x, y).statistic)
     lsw = np.array([lswag_from_profile(p, (0, 10)) for p in held], dtype=float)
-    same = float(stats.spearmanr(lsw, y).statistic) if len(held) > 2 else float("nan")
+    same = float(stats.spearmanr(lsw, y).statistic) if len(held) >= MIN_BASELINE_ARCHS else float("nan")
     return {"n": len(held), "rho": rho, "lswag_same_archs": same}
 
 
@@ -105,10 +108,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:28s} " + "  ".join(f"{m} {v:+.3f}" for m, v in row.items()))
         if args.baselines:
             b = out["baselines"]
-            print(f"suite baselines (preview file, real images) on {b['n']} of these archs; "
-                  f"lswag all layers on the same archs: val {b['lswag_same_archs']:+.3f}")
-            for name, rho in sorted(b["rho"].items(), key=lambda kv: -kv[1]):
-                print(f"  {name:28s} val {rho:+.3f}")
+            if b["n"] < MIN_BASELINE_ARCHS:
+                print(f"suite baselines: only {b['n']} of these archs are in the preview file (< {MIN_BASELINE_ARCHS}); "
+                      "no comparison")
+            else:
+                print(f"suite baselines (preview file, real images) on {b['n']} of these archs; "
+                      f"lswag all layers on the same archs: val {b['lswag_same_archs']:+.3f}")
+                for name, rho in sorted(b["rho"].items(), key=lambda kv: -kv[1]):
+                    print(f"  {name:28s} val {rho:+.3f}")
     return 0
 
 
