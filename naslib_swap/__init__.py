@@ -1,12 +1,31 @@
-"""naslib-swap: training-free NAS proxies for NASLib and NAS-Bench-Suite-Zero."""
+"""naslib-swap: training-free NAS proxies for NASLib and NAS-Bench-Suite-Zero.
+
+The plugin API (see docs/design.md): register proxies, spaces and searches; build contexts; score.
+"""
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .errors import NaslibSwapError
-from .registry import get_proxy, get_space, list_proxies, list_spaces, register_proxy
-from .scoring import ScoreResult, score
+from .proxies.base import Batch, PopulationScore, ProxyCall, ProxyContext, compute_proxy
+from .registry import (
+    get_proxy,
+    get_search,
+    get_space,
+    list_proxies,
+    list_searches,
+    list_spaces,
+    register_population_proxy,
+    register_proxy,
+    register_search,
+    register_space,
+)
+from .scoring import ArchScorer, ScoreResult, score
+from .search.base import SearchResult
+from .spaces.base import SearchSpace
 
 __all__ = [
-    "__version__", "NaslibSwapError", "get_proxy", "get_space", "list_proxies", "list_spaces", "register_proxy", "score", "ScoreResult",
+    "__version__", "ArchScorer", "Batch", "NaslibSwapError", "PopulationScore", "ProxyCall", "ProxyContext",
+    "ScoreResult", "SearchResult", "SearchSpace", "compute_proxy", "get_proxy", "get_search", "get_space",
+    "list_proxies", "list_searches", "list_spaces", "register_population_proxy", "register_proxy",
+    "register_search", "register_space", "score",
 ]

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 
 class NaslibSwapError(Exception):
-    """Base class of the errors caused by bad input or a missing resource."""
+    """Base class of the errors caused by bad input or a missing resource.
+
+    ``param`` names the parameter at fault (``batch_size``, ``archs``): the library speaks in its own terms and the
+    command line adds its flag to the message (``naslib_swap.cli``), so no library message names a flag.
+    """
+
+    def __init__(self, *args: object, param: str | None = None) -> None:
+        super().__init__(*args)
+        self.param = param
 
 
 class UnknownNameError(NaslibSwapError, KeyError):
@@ -31,3 +39,11 @@ class DataNotFoundError(NaslibSwapError, FileNotFoundError):
 
 class ProxyInputError(NaslibSwapError, ValueError):
     """A network or batch that a proxy cannot score (e.g. SWAP on a net without ReLU/GELU)."""
+
+
+class GrammarError(NaslibSwapError, ValueError):
+    """A user string (proxy label, option, list, range) that does not follow the grammar of :mod:`naslib_swap.grammar`."""
+
+
+class OptionError(NaslibSwapError, ValueError):
+    """An option a proxy or search does not declare, or a value of the wrong type."""

@@ -17,11 +17,13 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import inspect
+import types
+import typing
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterator, Literal, Mapping, TypeVar, Union
 
-from .errors import DuplicateNameError, NaslibSwapError, UnknownNameError
+from .errors import DuplicateNameError, NaslibSwapError, OptionError, UnknownNameError
 
 T = TypeVar("T")
 
@@ -39,12 +41,16 @@ class Registry(Generic[T]):
         kind: what the entries are, for messages ("proxy", "space", ...).
         group: the entry-point group third parties use to add entries.
         builtin_modules: modules imported before the first lookup; importing them registers the built-ins.
+        adapt: ``adapt(name, obj, source) -> entry`` turns an object an entry point names into an entry (or raises a
+            one-line error saying what the entry point should name instead).
     """
 
-    def __init__(self, kind: str, group: str, builtin_modules: tuple[str, ...] = ()) -> None:
+    def __init__(self, kind: str, group: str, builtin_modules: tuple[str, ...] = (),
+                 adapt: Callable[[str, Any, str], T] | None = None) -> None:
         self.kind = kind
         self.group = group
         self._builtin_modules = builtin_modules
+        self._adapt = adapt
         self._entries: dict[str, T] = {}
         self._sources: dict[str, str] = {}
         self._loaded = False
@@ -76,7 +82,7 @@ class Registry(Generic[T]):
         self._loading = True
         try:
             for mod in self._builtin_modules:
-                importlib.import_module(mod)
+                _import_package(mod)
             for ep in _entry_points(self.group):
                 obj = ep.load()
                 src = f"entry point '{ep.name}' ({ep.value}) of {_dist_name(ep)}"
@@ -85,22 +91,13 @@ class Registry(Generic[T]):
                 # added under the entry point's name: a ProxySpec, a space class, a search callable.
                 if inspect.ismodule(obj):
                     continue
-                spec = getattr(obj, "proxy_spec", None)
-                if any(e is obj or (spec is not None and e is spec) for e in self._entries.values()):
+                if any(e is obj or getattr(e, "fn", None) is obj or getattr(obj, "proxy_spec", None) is e
+                       for e in self._entries.values()):
                     continue
-                if self.kind == "proxy" and not isinstance(obj, ProxySpec):
-                    raise NaslibSwapError(
-                        f"{src} is neither a module, a ProxySpec nor a function decorated with "
-                        f"@register_proxy; point it at one of those"
-                    )
-                self.add(ep.name, obj, src)
+                self.add(ep.name, self._adapt(ep.name, obj, src) if self._adapt else obj, src)
             self._loaded = True
         finally:
             self._loading = False
-
-    def reload_entry_points(self) -> None:
-        """Forget that entry points were loaded (after installing a plugin into a running process)."""
-        self._loaded = False
 
     # -- lookup -------------------------------------------------------------------------------------------------
     def get(self, name: str) -> T:
@@ -133,6 +130,16 @@ class Registry(Generic[T]):
         return [(n, self._entries[n]) for n in self.names()]
 
 
+def _import_package(name: str) -> None:
+    """Import a package of built-ins and every public module in it: adding a file is all it takes to add one."""
+    import pkgutil
+
+    pkg = importlib.import_module(name)
+    for info in sorted(pkgutil.iter_modules(getattr(pkg, "__path__", [])), key=lambda i: i.name):
+        if not info.name.startswith("_") and info.name != "base":
+            importlib.import_module(f"{name}.{info.name}")
+
+
 def _entry_points(group: str) -> list[metadata.EntryPoint]:
     return list(metadata.entry_points(group=group))
 
@@ -140,6 +147,98 @@ def _entry_points(group: str) -> list[metadata.EntryPoint]:
 def _dist_name(ep: metadata.EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
     return f"{dist.metadata['Name']} {dist.version}" if dist is not None else "an unknown distribution"
+
+
+class PluginError(NaslibSwapError):
+    """A proxy, space or search whose signature breaks its contract (found when it registers, not when it runs)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """The keyword options a proxy or search declares, read from its signature once, at registration.
+
+    Attributes:
+        owner: ``"proxy 'swap'"``, for messages.
+        defaults: option name -> default value.
+        types: option name -> resolved annotation (absent: not checked).
+        open: the function also takes ``**kwargs`` (it checks the rest itself).
+    """
+
+    owner: str
+    defaults: dict[str, Any]
+    types: dict[str, Any]
+    open: bool = False
+
+    @classmethod
+    def of(cls, fn: Callable[..., Any], owner: str, skip: tuple[str, ...] = ()) -> "Options":
+        params = inspect.signature(fn).parameters
+        try:
+            hints = typing.get_type_hints(fn)
+        except Exception:  # noqa: BLE001 - an annotation that cannot be resolved is simply not checked
+            hints = {}
+        defaults, kinds = {}, {}
+        for n, p in params.items():
+            if p.kind != p.KEYWORD_ONLY or n in skip:
+                continue
+            if p.default is p.empty:
+                raise PluginError(f"{owner}: option '{n}' has no default; give every keyword option a default")
+            defaults[n] = p.default
+            if n in hints:
+                kinds[n] = hints[n]
+        return cls(owner, defaults, kinds, any(p.kind == p.VAR_KEYWORD for p in params.values()))
+
+    def check(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options`` checked by name and type; an unknown name or a value of the wrong type is a one-line error
+        that names the known options (or the expected type)."""
+        for k, v in options.items():
+            if k not in self.defaults:
+                if self.open:
+                    continue
+                known = ", ".join(sorted(self.defaults)) or "(none)"
+                raise OptionError(f"{self.owner} has no option '{k}'; its options: {known}")
+            if k in self.types and not accepts(self.types[k], v):
+                raise OptionError(f"{self.owner} option {k}={v!r}: expected {describe(self.types[k])}")
+        return dict(options)
+
+
+def accepts(annotation: Any, value: Any) -> bool:
+    """Whether ``value`` fits a (resolved) annotation; what cannot be told is accepted.
+
+    Example:
+        >>> accepts(float | None, 3), accepts(int, 2.5), accepts(Literal["auto"] | float, "auto")
+        (True, False, True)
+    """
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return any(accepts(a, value) for a in typing.get_args(annotation))
+    if origin is Literal:
+        return value in typing.get_args(annotation)
+    if annotation is type(None) or annotation is None:
+        return value is None
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation in (str, bool):
+        return isinstance(value, annotation)
+    if origin in (tuple, list) or annotation in (tuple, list):
+        return isinstance(value, (tuple, list))
+    return True
+
+
+def describe(annotation: Any) -> str:
+    """A short human name of an annotation (``float or None``, ``one of 'paper', 'code'``)."""
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return " or ".join(describe(a) for a in typing.get_args(annotation))
+    if origin is Literal:
+        return "one of " + ", ".join(map(repr, typing.get_args(annotation)))
+    if annotation is type(None):
+        return "None"
+    if origin is not None:
+        return getattr(origin, "__name__", str(origin))
+    return {float: "a number", int: "an integer", str: "a string", bool: "True or False"}.get(
+        annotation, getattr(annotation, "__name__", str(annotation)))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -152,23 +251,26 @@ class ProxySpec:
 
     Attributes:
         name: registry name.
-        fn: ``fn(net, batch, ctx, **options) -> float``; see :mod:`naslib_swap.proxies.base`.
+        fn: ``fn(net, batch, ctx, *, **options) -> float`` (see :mod:`naslib_swap.proxies.base`); for a population
+            proxy ``fn(rows, *, **options) -> list[float]``, one score per row of ``{input label: score}``.
         higher_is_better: whether a larger score predicts a better architecture.
         needs_grad: runs a backward pass / per-sample gradients.
         needs_labels: uses ``batch.targets`` (else labels may be absent).
-        needs_population: the score of one arch depends on others (e.g. ``teg``'s rank sum). Such a proxy has
-            ``combine(list[dict[str, float]]) -> list[float]`` and lists in ``population_inputs`` the per-arch
-            proxies it combines; callers score those and call ``combine``.
+        needs_population: the score of one arch depends on others (e.g. ``teg``'s rank sum): ``fn`` combines the
+            per-arch scores of the proxies listed in ``population_inputs`` over a population
+            (:class:`naslib_swap.proxies.base.PopulationScore` runs it).
         bn_mode: "train" or "eval": the mode the net is put in before scoring.
         needs_arch_builder: needs ``ctx.build_net`` (e.g. a thin variant of the same architecture).
         batch_size: the default batch size the paper uses (None: the caller's).
         description: one line.
         reference: the paper (and code) the definition follows.
-        options: default keyword options of ``fn`` (named variants, e.g. ``formula="paper"|"code"``).
+        options: default keyword options of ``fn``, read from its signature (named variants, e.g.
+            ``formula="paper"|"code"``).
+        declared: the options with their types, checked whenever a user sets them.
     """
 
     name: str
-    fn: Callable[..., float]
+    fn: Callable[..., Any]
     higher_is_better: bool = True
     needs_grad: bool = False
     needs_labels: bool = False
@@ -178,9 +280,26 @@ class ProxySpec:
     batch_size: int | None = None
     description: str = ""
     reference: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
-    combine: Callable[..., list[float]] | None = None
     population_inputs: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict, init=False)
+    declared: Options = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        owner = f"proxy '{self.name}'"
+        if self.bn_mode not in ("train", "eval"):
+            raise PluginError(f"{owner}: bn_mode must be 'train' or 'eval', got {self.bn_mode!r}")
+        positional = [n for n, p in inspect.signature(self.fn).parameters.items()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        want = 1 if self.needs_population else 3
+        if len(positional) != want:
+            shape = "fn(rows, *, **options)" if self.needs_population else "fn(net, batch, ctx, *, **options)"
+            raise PluginError(f"{owner} ({_source_of(self.fn)}) takes positional {positional}; a proxy is {shape} "
+                              f"with its options keyword-only")
+        if self.needs_population and not self.population_inputs:
+            raise PluginError(f"{owner}: a population proxy lists the per-arch proxies it combines (population_inputs)")
+        declared = Options.of(self.fn, owner)
+        object.__setattr__(self, "declared", declared)
+        object.__setattr__(self, "options", dict(declared.defaults))
 
     def metadata(self) -> dict[str, Any]:
         """The spec as plain data (for ``naslib-swap list --format json``)."""
@@ -204,7 +323,14 @@ def _plain(v: Any) -> Any:
     return v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else repr(v)
 
 
-PROXIES: Registry[ProxySpec] = Registry("proxy", "naslib_swap.proxies", ("naslib_swap.proxies",))
+def _proxy_entry(name: str, obj: Any, source: str) -> ProxySpec:
+    if not isinstance(obj, ProxySpec):
+        raise PluginError(f"{source} is neither a module, a ProxySpec nor a function decorated with @register_proxy; "
+                          f"point it at one of those")
+    return obj
+
+
+PROXIES: Registry[ProxySpec] = Registry("proxy", "naslib_swap.proxies", ("naslib_swap.proxies",), _proxy_entry)
 
 
 def register_proxy(
@@ -213,54 +339,81 @@ def register_proxy(
     higher_is_better: bool = True,
     needs_grad: bool = False,
     needs_labels: bool = False,
-    needs_population: bool = False,
     bn_mode: str = "train",
     needs_arch_builder: bool = False,
     batch_size: int | None = None,
     description: str = "",
     reference: str = "",
-    options: dict[str, Any] | None = None,
-    combine: Callable[..., list[float]] | None = None,
-    population_inputs: tuple[str, ...] = (),
     registry: Registry[ProxySpec] | None = None,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
-    """Decorator: register ``fn(net, batch, ctx, **options) -> float`` as a proxy.
+    """Decorator: register ``fn(net, batch, ctx, *, **options) -> float`` as a proxy.
+
+    The options are the keyword-only parameters of ``fn`` with their defaults and annotations; users set them as
+    ``name[key=value]``. The signature is checked here, when the proxy registers.
 
     Example:
         >>> from naslib_swap.registry import register_proxy, PROXIES
         >>> @register_proxy("my_depth", description="number of modules")
-        ... def my_depth(net, batch, ctx):
-        ...     return float(len(list(net.modules())))
-        >>> PROXIES.get("my_depth").higher_is_better
-        True
+        ... def my_depth(net, batch, ctx, *, scale: float = 1.0):
+        ...     return scale * len(list(net.modules()))
+        >>> PROXIES.get("my_depth").options
+        {'scale': 1.0}
         >>> PROXIES.remove("my_depth")
     """
-    if bn_mode not in ("train", "eval"):
-        raise ValueError(f"bn_mode must be 'train' or 'eval', got {bn_mode!r}")
 
     def deco(fn: Callable[..., float]) -> Callable[..., float]:
         pname = name or fn.__name__
         spec = ProxySpec(
-            name=pname,
-            fn=fn,
-            higher_is_better=higher_is_better,
-            needs_grad=needs_grad,
-            needs_labels=needs_labels,
-            needs_population=needs_population,
-            bn_mode=bn_mode,
-            needs_arch_builder=needs_arch_builder,
-            batch_size=batch_size,
-            description=description or ((fn.__doc__ or "").strip().splitlines() or [""])[0],
-            reference=reference,
-            options=dict(options or {}),
-            combine=combine,
-            population_inputs=tuple(population_inputs),
+            name=pname, fn=fn, higher_is_better=higher_is_better, needs_grad=needs_grad, needs_labels=needs_labels,
+            bn_mode=bn_mode, needs_arch_builder=needs_arch_builder, batch_size=batch_size,
+            description=description or _first_line(fn), reference=reference,
         )
         (registry or PROXIES).add(pname, spec, _source_of(fn))
         fn.proxy_spec = spec  # type: ignore[attr-defined]
         return fn
 
     return deco
+
+
+def register_population_proxy(
+    name: str,
+    *,
+    inputs: tuple[str, ...],
+    higher_is_better: bool = True,
+    description: str = "",
+    reference: str = "",
+    registry: Registry[ProxySpec] | None = None,
+) -> Callable[[Callable[..., list[float]]], Callable[..., list[float]]]:
+    """Decorator: register ``combine(rows, *, **options) -> list[float]`` as a population proxy over ``inputs``.
+
+    ``rows`` holds one ``{input: score}`` dict per architecture of the population; ``combine`` returns one score per
+    row. Callers score the inputs per architecture and run the combination through
+    :class:`naslib_swap.proxies.base.PopulationScore`.
+
+    Example:
+        >>> from naslib_swap.registry import register_population_proxy, PROXIES
+        >>> @register_population_proxy("size_rank", inputs=("params",))
+        ... def size_rank(rows):
+        ...     order = sorted(range(len(rows)), key=lambda i: rows[i]["params"])
+        ...     return [float(order.index(i)) for i in range(len(rows))]
+        >>> PROXIES.get("size_rank").needs_population
+        True
+        >>> PROXIES.remove("size_rank")
+    """
+
+    def deco(fn: Callable[..., list[float]]) -> Callable[..., list[float]]:
+        spec = ProxySpec(name=name, fn=fn, higher_is_better=higher_is_better, needs_population=True,
+                         population_inputs=tuple(inputs), description=description or _first_line(fn),
+                         reference=reference)
+        (registry or PROXIES).add(name, spec, _source_of(fn))
+        fn.proxy_spec = spec  # type: ignore[attr-defined]
+        return fn
+
+    return deco
+
+
+def _first_line(fn: Callable[..., Any]) -> str:
+    return ((fn.__doc__ or "").strip().splitlines() or [""])[0]
 
 
 def get_proxy(name: str) -> ProxySpec:
@@ -278,7 +431,11 @@ def list_proxies(pattern: str = "*") -> list[str]:
 # ---------------------------------------------------------------------------------------------------------------
 
 SPACES: Registry[Any] = Registry("space", "naslib_swap.spaces", ("naslib_swap.spaces",))
-SEARCHES: Registry[Any] = Registry("search method", "naslib_swap.optimizers", ("naslib_swap.search",))
+SEARCHES: Registry["SearchSpec"] = Registry("search method", "naslib_swap.optimizers", ("naslib_swap.search",),
+                                            lambda name, fn, source: _search_spec(name, fn))
+
+# what every search takes besides its own options (see naslib_swap.search.base)
+SEARCH_COMMON = ("seed", "budget", "device", "data_root", "progress")
 
 
 def register_space(cls: type) -> type:
@@ -296,17 +453,54 @@ def list_spaces(pattern: str = "*") -> list[str]:
     return SPACES.names(pattern)
 
 
-def register_search(name: str) -> Callable[[T], T]:
-    """Decorator: register a search method (a callable ``run(space, dataset, *, seed, budget, ...)``)."""
+@dataclass(frozen=True)
+class SearchSpec:
+    """A registered search method: ``fn(space, dataset, *, seed, budget, device, data_root, progress, **options)``.
 
-    def deco(obj: T) -> T:
-        SEARCHES.add(name, obj, _source_of(obj))
-        return obj
+    Calling the spec checks the options against the ones ``fn`` declares (its other keyword-only parameters, with
+    their defaults and annotations) and runs it; an unknown option or a value of the wrong type is a one-line error.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    declared: Options
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.declared.defaults)
+
+    def check(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        return self.declared.check(options)
+
+    def __call__(self, space: Any, dataset: str, **kwargs: Any) -> Any:
+        self.check({k: v for k, v in kwargs.items() if k not in SEARCH_COMMON})
+        return self.fn(space, dataset, **kwargs)
+
+
+def register_search(name: str) -> Callable[[T], T]:
+    """Decorator: register a search method ``run(space, dataset, *, seed, budget=None, device="cpu",
+    data_root=None, progress=True, **options) -> SearchResult``; the signature is checked here."""
+
+    def deco(fn: T) -> T:
+        SEARCHES.add(name, _search_spec(name, fn), _source_of(fn))
+        return fn
 
     return deco
 
 
-def get_search(name: str) -> Any:
+def _search_spec(name: str, fn: Any) -> SearchSpec:
+    owner = f"search '{name}'"
+    params = inspect.signature(fn).parameters
+    positional = [n for n, p in params.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    missing = [n for n in SEARCH_COMMON if n not in params]
+    if len(positional) != 2 or missing:
+        raise PluginError(f"{owner} ({_source_of(fn)}) must be run(space, dataset, *, {', '.join(SEARCH_COMMON)}, "
+                          f"**options); it takes positional {positional} and lacks {missing or 'nothing'}")
+    return SearchSpec(name, fn, Options.of(fn, owner, skip=SEARCH_COMMON))
+
+
+def get_search(name: str) -> SearchSpec:
+    """The search method ``name``; call it as ``get_search(name)(space, dataset, seed=0, ...)``."""
     return SEARCHES.get(name)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from naslib_swap.cli._common import parse_range
+from naslib_swap.grammar import parse_range
 from naslib_swap.ensemble.libra import TARGET, default_tolerance, libra_protocol, store_table, suite_table
 from naslib_swap.suite.store import load_scores
 

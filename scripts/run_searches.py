@@ -20,7 +20,7 @@ import torch
 from naslib_swap.modelstats import model_stats
 from naslib_swap.registry import get_search, get_space
 from naslib_swap.rng import make_generator
-from naslib_swap.scoring import parse_proxy_label
+from naslib_swap.grammar import parse_assignments
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
@@ -46,7 +46,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     space = get_space(args.space)
-    _, options = parse_proxy_label("x[" + ",".join(args.option) + "]") if args.option else ("", {})
+    options = parse_assignments(args.option)
     gts = {}
     for d in DATASETS:
         try:

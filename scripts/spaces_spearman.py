@@ -27,7 +27,8 @@ from tqdm import tqdm
 
 from naslib_swap.data.groundtruth import preview_zc
 from naslib_swap.registry import get_space
-from naslib_swap.scoring import score, split_proxies
+from naslib_swap.grammar import split_list
+from naslib_swap.scoring import score
 
 
 def preview_entries(space: str, dataset: str) -> dict:
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.space}/{args.dataset}: {len(scored)} of {len(keys)} selected archs scored "
           f"(preview holds {len(entries)}); ground truth from {'tnb101 csv' if 'trans' in args.space else 'preview file'}")
     y = [truth[space.key(k)] for k in scored]
-    proxies = split_proxies(args.proxies)
+    proxies = split_list(args.proxies)
     rows = []
     for p in proxies:
         x = [done[space.key(k)][p] for k in scored]

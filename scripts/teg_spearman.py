@@ -20,10 +20,11 @@ import torch
 from scipy.stats import spearmanr
 from tqdm import tqdm
 
-from naslib_swap.proxies.teg import teg_combine
+from naslib_swap.proxies.teg import teg as teg_combine
 from naslib_swap.registry import get_proxy, get_space
 from naslib_swap.rng import make_generator
-from naslib_swap.scoring import ArchScorer, parse_proxy_label, split_proxies
+from naslib_swap.grammar import parse_call, split_list
+from naslib_swap.scoring import ArchScorer
 
 
 def main() -> None:
@@ -39,8 +40,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     space = get_space("nasbench201")
-    labels = split_proxies(args.proxies)
-    names = [parse_proxy_label(lb)[0] for lb in labels]
+    labels = split_list(args.proxies)
+    names = [parse_call(lb)[0] for lb in labels]
     val = space.ground_truth(args.dataset)
     test = space.ground_truth(args.dataset, metric="test")
     keys = sorted(val)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from naslib_swap import get_space
-from naslib_swap.proxies.base import ProxyContext, compute_proxy
+from naslib_swap.proxies.base import PopulationScore, ProxyContext, compute_proxy
 from naslib_swap.registry import get_proxy, list_proxies
 from naslib_swap.types import Batch
 
@@ -27,9 +27,8 @@ def _score(name: str, arch, seed: int) -> float:
     g = torch.Generator().manual_seed(seed)
     net = SPACE.build(arch, "cifar10", generator=torch.Generator().manual_seed(seed), **TINY)
     data_g = torch.Generator().manual_seed(seed + 1)
-    ctx = ProxyContext(
-        generator=g, space=SPACE.name, dataset="cifar10", size_prior=SPACE.size_prior,
-        build_net=lambda **kw: SPACE.build(arch, "cifar10", generator=torch.Generator().manual_seed(seed), **{**TINY, **kw}),
+    ctx = ProxyContext.for_space(
+        SPACE, "cifar10", generator=g, arch=arch, net_seed=seed, net_options=TINY,
         make_batches=lambda sizes: _batches(sizes, data_g),
     )
     bs = min(spec.batch_size or 16, 16)
@@ -41,11 +40,15 @@ def test_proxy_runs_finite_and_deterministic(name):
     spec = get_proxy(name)
     if spec.needs_population:
         # the inputs' own determinism is checked by their own cases; here the combination over a population
-        rows = [{n: _score(n, a, 0) for n in spec.population_inputs} for a in ARCHS]
-        out1 = spec.combine(rows)
-        out2 = spec.combine([dict(r) for r in rows])
-        assert len(out1) == len(ARCHS) and all(math.isfinite(v) for v in out1)
-        assert list(out1) == list(out2)
+        rows = {str(a): {n: _score(n, a, 0) for n in spec.population_inputs} for a in ARCHS}
+        outs = []
+        for _ in range(2):
+            pop = PopulationScore(name)
+            for k, r in rows.items():
+                pop.update(k, r)
+            outs.append(pop.compute())
+        assert len(outs[0]) == len(ARCHS) and all(math.isfinite(v) for v in outs[0].values())
+        assert outs[0] == outs[1]
         return
     a = _score(name, ARCHS[0], 0)
     b = _score(name, ARCHS[0], 0)

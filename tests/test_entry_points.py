@@ -25,8 +25,7 @@ def depth(net, batch, ctx, *, scale: float = 1.0):
     return scale * sum(1 for m in net.modules() if not list(m.children()))
 
 
-SPEC = ProxySpec(name="{name}", fn=depth, higher_is_better=True, description="leaf modules of {dist}",
-                 options={{"scale": 1.0}})
+SPEC = ProxySpec(name="{name}", fn=depth, higher_is_better=True, description="leaf modules of {dist}")
 '''
 
 

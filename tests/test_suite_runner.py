@@ -7,7 +7,7 @@ import pytest
 
 from naslib_swap.cli import main
 from naslib_swap.data.groundtruth import has_data
-from naslib_swap.registry import PROXIES, register_proxy
+from naslib_swap.registry import PROXIES, register_population_proxy
 from naslib_swap.suite.config import resolve
 from naslib_swap.suite.export import export_naslib, read_naslib_zc
 from naslib_swap.suite.runner import run_correlation
@@ -70,16 +70,12 @@ def test_workers_give_the_same_scores(tmp_path):
 def test_population_proxy_by_metadata(tmp_path):
     calls = []
 
-    def rank_sum(rows, *, weight=1.0):
+    @register_population_proxy("tiny_pop_test", inputs=("params", "swap"))
+    def rank_sum(rows, *, weight: float = 1.0):
         calls.append(len(rows))
         a = np.array([r["params"] for r in rows])
         b = np.array([r["swap"] for r in rows])
         return list(weight * (a.argsort().argsort() + b.argsort().argsort()).astype(float))
-
-    @register_proxy("tiny_pop_test", needs_population=True, population_inputs=("params", "swap"), combine=rank_sum,
-                    options={"weight": 1.0})
-    def tiny_pop_test(net, batch, ctx, *, weight=1.0):  # never called: population proxies go through combine
-        raise AssertionError("a population proxy is not scored per arch")
 
     try:
         db = tmp_path / "p.sqlite"

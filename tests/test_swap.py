@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 
 from naslib_swap import get_space
-from naslib_swap.errors import ProxyInputError
+from naslib_swap.errors import OptionError, ProxyInputError
 from naslib_swap.modelstats import count_parameters
 from naslib_swap.proxies._hooks import PatternCounter, activation_hooks, pack_patterns, reference_pattern_count
 from naslib_swap.proxies.base import Batch, ProxyContext, compute_proxy
@@ -87,7 +87,7 @@ def test_reg_swap_formula_paper_and_code():
     b = Batch(torch.randn(16, 3, 8, 8, generator=g), None)
     s = compute_proxy("swap", net, b)
     theta = count_parameters(net) / 1e6
-    r = compute_proxy("reg_swap", net, b, ProxyContext(size_prior=(1.5, 1.5)))
+    r = compute_proxy("reg_swap", net, b, ProxyContext(option_defaults={"reg_swap": {"mu": 1.5, "sigma": 1.5}}))
     assert r == pytest.approx(s * math.exp(-(((theta - 1.5) / 1.5) ** 2)))
     rc = compute_proxy("reg_swap", net, b, mu=2.0, sigma=3.0, formula="code")
     assert rc == pytest.approx(s * math.exp(-((count_parameters(net) / 1e3 - 2.0) ** 2) / 3.0))
@@ -98,9 +98,11 @@ def test_reg_swap_needs_a_prior_and_bad_options_fail():
     b = Batch(torch.randn(4, 1, 2, 2), None)
     with pytest.raises(ProxyInputError, match="needs mu and sigma"):
         compute_proxy("reg_swap", net, b)
-    with pytest.raises(ProxyInputError, match="formula"):
+    with pytest.raises(OptionError, match="formula='nope': expected one of 'paper', 'code'"):
         compute_proxy("reg_swap", net, b, mu=1.0, sigma=1.0, formula="nope")
-    with pytest.raises(ProxyInputError, match="has no option 'muu'"):
+    with pytest.raises(OptionError, match="mu='abc': expected a number or one of 'auto' or None"):
+        compute_proxy("reg_swap", net, b, mu="abc")
+    with pytest.raises(OptionError, match="has no option 'muu'"):
         compute_proxy("reg_swap", net, b, muu=1.0)
     with pytest.raises(ProxyInputError, match="sigma must be > 0"):
         size_regulariser(1.0, 1.0, 0.0)
@@ -112,7 +114,8 @@ def test_authors_init_is_seeded_and_reused_by_reg_swap():
     b = Batch(torch.randn(16, 3, 8, 8, generator=torch.Generator().manual_seed(1)), None)
 
     def run(seed):
-        ctx = ProxyContext(generator=torch.Generator().manual_seed(seed), size_prior=(1.5, 1.5))
+        ctx = ProxyContext(generator=torch.Generator().manual_seed(seed),
+                           option_defaults={"reg_swap": {"mu": 1.5, "sigma": 1.5}})
         return compute_proxy("swap", net, b, ctx, init="normal", reinits=2), ctx
 
     (a, ctx), (a2, _) = run(5), run(5)

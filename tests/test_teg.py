@@ -14,7 +14,7 @@ from naslib_swap.proxies._hooks import reinitialise
 from naslib_swap.proxies.base import Batch, ProxyContext, compute_proxy
 from naslib_swap.proxies.teg import (
     condition_number, distinct_rows, fill_bad, linear_region_count, per_sample_grads, per_sample_grads_loop, random_crops,
-    teg_combine, teg_ranks,
+    teg, teg_ranks,
 )
 from naslib_swap.registry import get_proxy
 
@@ -207,7 +207,7 @@ def test_teg_mse_bad_variant_and_failed_kernel() -> None:
 
 def test_teg_metadata() -> None:
     spec = get_proxy("teg")
-    assert spec.needs_population and spec.higher_is_better and spec.combine is teg_combine
+    assert spec.needs_population and spec.higher_is_better and spec.fn is teg
     assert spec.population_inputs == ("teg_ntk", "teg_lr", "teg_mse")
     assert not get_proxy("teg_ntk").higher_is_better and get_proxy("teg_ntk").batch_size == 64
     assert get_proxy("teg_lr").higher_is_better and get_proxy("teg_lr").needs_arch_builder
@@ -216,14 +216,14 @@ def test_teg_metadata() -> None:
         compute_proxy("teg", nn.Linear(2, 2), Batch(torch.randn(2, 2), None))
 
 
-def test_teg_combine_rank_sum_and_bad_values() -> None:
+def test_teg_rank_sum_and_bad_values() -> None:
     rows = [
         {"teg_ntk": 10.0, "teg_lr": 50.0, "teg_mse": 1.0},  # best on all three
         {"teg_ntk": 30.0, "teg_lr": 40.0, "teg_mse": 2.0},
         {"teg_ntk": float("nan"), "teg_lr": 45.0, "teg_mse": 3.0},  # failed kappa -> worst so far (30)
     ]
     assert teg_ranks(rows).tolist() == [0.0, 1.0 + 2.0 + 1.0, 1.0 + 1.0 + 2.0]
-    assert teg_combine(rows) == [0.0, -4.0, -4.0]
+    assert teg(rows) == [0.0, -4.0, -4.0]
     with pytest.raises(ProxyInputError, match="teg_mse"):
         teg_ranks([{"teg_ntk": 1.0, "teg_lr": 1.0}])
 

@@ -10,7 +10,7 @@ import pkgutil
 import sys
 from typing import Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..errors import NaslibSwapError
 
 
@@ -36,12 +36,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rc = args.func(args)
     except NaslibSwapError as e:
-        print(f"naslib-swap: error: {e}", file=sys.stderr)
+        print(f"naslib-swap: error: {e}{_flag_hint(parser, args, e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("naslib-swap: interrupted (finished work is kept)", file=sys.stderr)
         return 130
     return int(rc or 0)
+
+
+def _flag_hint(parser: argparse.ArgumentParser, args: argparse.Namespace, err: NaslibSwapError) -> str:
+    """`` (--batch-size)`` when the error names a parameter that this command takes as a flag."""
+    if not err.param:
+        return ""
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    cmd = sub.choices.get(getattr(args, "command", "") or "") if sub is not None else None
+    for action in (cmd._actions if cmd is not None else []):
+        if action.dest == err.param and action.option_strings:
+            return f" (flag {action.option_strings[-1]})"
+    return ""
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,6 @@ import json
 import sys
 from typing import Any, Sequence
 
-from ..errors import NaslibSwapError
 
 
 def add_common(p: argparse.ArgumentParser, *, batch: bool = True) -> None:
@@ -16,22 +15,6 @@ def add_common(p: argparse.ArgumentParser, *, batch: bool = True) -> None:
     p.add_argument("--data-root", default=None, help="shared data folder (default: $NASLIB_SWAP_DATA or ../shared/data)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
-
-
-def parse_range(text: str) -> list[int]:
-    """``"9000-9004"`` or ``"9000,9002"`` or ``"9000"`` -> list of ints."""
-    out: list[int] = []
-    try:
-        for part in text.split(","):
-            part = part.strip()
-            if "-" in part:
-                a, b = part.split("-", 1)
-                out.extend(range(int(a), int(b) + 1))
-            elif part:
-                out.append(int(part))
-    except ValueError:
-        raise NaslibSwapError(f"bad range '{text}': write e.g. 9000-9004 or 9000,9002") from None
-    return out
 
 
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], floatfmt: str = "{:.6g}") -> None:

@@ -6,7 +6,8 @@ import math
 from typing import Any
 
 from ..suite.config import resolve
-from ._common import parse_range, print_json, print_table
+from ..grammar import parse_range
+from ._common import print_json, print_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

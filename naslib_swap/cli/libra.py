@@ -14,8 +14,8 @@ from typing import Any
 
 from ..ensemble.libra import COMBINE_METHODS, TARGET, default_tolerance, libra_protocol, store_table, suite_table
 from ..errors import NaslibSwapError
-from ..scoring import split_proxies
-from ._common import parse_range, print_json, print_table
+from ..grammar import parse_range, split_list
+from ._common import print_json, print_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         table = store_table(args.db, args.space, args.dataset, data_root=args.data_root, baselines=not args.no_baselines)
     else:
         table = suite_table(args.space, args.dataset, args.data_root)
-    pool = split_proxies(args.pool) if args.pool else [c for c in table.columns if c != TARGET]
+    pool = split_list(args.pool) if args.pool else [c for c in table.columns if c != TARGET]
     tol = args.tolerance if args.tolerance is not None else default_tolerance(args.space, args.dataset)
     res: dict[str, Any] = {"space": args.space, "dataset": args.dataset, "source": args.db or "suite baselines",
                            "tolerance": tol, "combine": args.combine}

@@ -76,9 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     optimizer = _config_optimizer(config, overrides)
     if optimizer is not None and nl.naslib_optimizer_name(str(optimizer)) in nl.optimizer_classes():
-        from naslib import utils as nutils
-
-        nl.run_search_with_trainer(nutils.get_config_from_args())
+        nl.run_search_from_args()
         return 0
     runpy.run_path(str(nl.runner_path(args.runner)), run_name="__main__")
     return 0

@@ -7,7 +7,7 @@ from typing import Any
 from ..modelstats import model_stats
 from ..registry import get_search, get_space
 from ..rng import make_generator
-from ..scoring import parse_proxy_label
+from ..grammar import parse_assignments
 from ._common import print_json, print_table
 
 
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     space = get_space(args.space)
     space.check_dataset(args.dataset)
     method = get_search(args.method)
-    _, options = parse_proxy_label("x[" + ",".join(args.option) + "]") if args.option else ("", {})
+    options = parse_assignments(args.option)
     res = method(space, args.dataset, seed=args.seed, budget=args.budget, device=args.device,
                  data_root=args.data_root, progress=not args.no_progress, **options)
     out: dict[str, Any] = {"method": args.method, "space": space.name, "dataset": args.dataset, "seed": args.seed,

@@ -73,7 +73,7 @@ def check_batch_sizes(sizes: Sequence[int], available: int, what: str) -> None:
     if any(s < 1 for s in sizes) or int(sum(sizes)) > available:
         raise ProxyInputError(
             f"batch size(s) {list(sizes)} out of range for {what}: each must be >= 1 and together <= {available} "
-            f"(the images available); use a smaller --batch-size"
+            f"(the images available); use a smaller batch size", param="batch_size"
         )
 
 
@@ -116,8 +116,3 @@ def image_batches(
         t = y[sel] % num_classes if num_classes else y[sel]
         out.append(Batch(x[sel].to(device), t.to(device), loss_fn or torch.nn.CrossEntropyLoss(), num_classes, desc))
     return out
-
-
-def image_batch(dataset: str, batch_size: int, generator: torch.Generator, **kw: object) -> Batch:
-    """One random minibatch; see :func:`image_batches`."""
-    return image_batches(dataset, [batch_size], generator, **kw)[0]  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import DataNotFoundError
 
 ENV_VAR = "NASLIB_SWAP_DATA"
-_HOW = f"pass --data-root DIR or set {ENV_VAR} to the folder holding the shared benchmark data (nb201/, images/, ...)"
+_HOW = f"pass data_root or set {ENV_VAR} to the folder holding the shared benchmark data (nb201/, images/, ...)"
 
 
 def _candidates(data_root: str | Path | None) -> list[Path]:
@@ -30,7 +30,7 @@ def resolve_data_root(data_root: str | Path | None = None) -> Path:
     for c in tried:
         if c.is_dir():
             return c.resolve()
-    raise DataNotFoundError(f"data folder not found (tried {', '.join(str(t) for t in tried)}); {_HOW}")
+    raise DataNotFoundError(f"data folder not found (tried {', '.join(str(t) for t in tried)}); {_HOW}", param="data_root")
 
 
 def data_file(relative: str, data_root: str | Path | None = None) -> Path:
@@ -38,5 +38,5 @@ def data_file(relative: str, data_root: str | Path | None = None) -> Path:
     root = resolve_data_root(data_root)
     path = root / relative
     if not path.is_file():
-        raise DataNotFoundError(f"missing data file {path}; {_HOW}")
+        raise DataNotFoundError(f"missing data file {path}; {_HOW}", param="data_root")
     return path

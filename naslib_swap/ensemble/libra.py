@@ -100,7 +100,7 @@ def combine(table: pd.DataFrame, proxies: Sequence[str], method: str = "rank_sum
         raise LibraError(f"unknown LIBRA combination '{method}'; known: {', '.join(COMBINE_METHODS)}")
     missing = [p for p in proxies if p not in table.columns]
     if missing:
-        raise LibraError(f"the table has no column(s) {', '.join(missing)}; score them first or change --pool")
+        raise LibraError(f"the table has no column(s) {', '.join(missing)}; score them first or choose another pool", param="pool")
     if not proxies:
         raise LibraError("nothing to combine: no proxy chosen")
     cols = [_finite(table[p].to_numpy()) for p in proxies]

@@ -187,23 +187,11 @@ def context_for_graph(net: nn.Module, device: torch.device | None = None, seed: 
     space = space_for_graph(net)
     num_classes = getattr(net, "num_classes", None)
     dataset = _dataset_for(space, num_classes)
-    build_net: Callable[..., nn.Module] | None = None
-    if space is not None and dataset is not None and callable(getattr(net, "get_hash", None)):
-        arch = net.get_hash()
-
-        def _build(**overrides: Any) -> nn.Module:
-            return space.build(arch, dataset, generator=make_generator(seed), device=device, **overrides)
-
-        build_net = _build
-
-    return ProxyContext(
-        device=device,
-        generator=make_generator(seed, device),
-        space=None if space is None else space.name,
-        dataset=dataset,
-        size_prior=None if space is None else space.size_prior,
-        build_net=build_net,
-    )
+    generator = make_generator(seed, device)
+    if space is None or dataset is None:
+        return ProxyContext(device=device, generator=generator, dataset=dataset)
+    arch = net.get_hash() if callable(getattr(net, "get_hash", None)) else None
+    return ProxyContext.for_space(space, dataset, generator=generator, device=device, arch=arch, net_seed=seed)
 
 
 def make_measure(spec: ProxySpec) -> Callable[..., list[torch.Tensor]]:
@@ -581,6 +569,13 @@ def bind_argv(args: list[str]) -> None:
         defaults = list(mod.parse_args.__defaults__)
         defaults[-1] = list(args)
         mod.parse_args.__defaults__ = tuple(defaults)
+
+
+def run_search_from_args() -> Any:
+    """:func:`run_search_with_trainer` with the config NASLib reads from ``sys.argv`` (``naslib-swap naslib-run``)."""
+    from naslib import utils as nutils
+
+    return run_search_with_trainer(nutils.get_config_from_args())
 
 
 def run_search_with_trainer(config: Any) -> Any:

@@ -1,7 +1,4 @@
-"""Built-in proxies: one module per proxy family; importing this package registers every module in it."""
-from .._autoimport import import_submodules
+"""Built-in proxies: one module per proxy family; the registry imports every public module of this package."""
 from .base import Batch, ProxyContext, compute_proxy
-
-import_submodules(__name__, __path__)
 
 __all__ = ["Batch", "ProxyContext", "compute_proxy"]

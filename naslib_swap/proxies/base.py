@@ -1,39 +1,50 @@
-"""The proxy calling convention and the one function every caller uses to run a proxy.
+"""The proxy calling convention, the one factory of proxy contexts, and the one way every caller runs a proxy.
 
-A proxy is ``fn(net, batch, ctx, **options) -> float`` registered with
+A proxy is ``fn(net, batch, ctx, *, **options) -> float`` registered with
 :func:`naslib_swap.registry.register_proxy`. It works on any ``nn.Module`` and never imports a space; what it needs
-from the outside comes through :class:`ProxyContext`. Callers run proxies through :func:`compute_proxy`, which reads
-the proxy's metadata (BN mode, labels, gradients, population), never its name.
+from the outside comes through :class:`ProxyContext`, built by :meth:`ProxyContext.for_space` wherever a space is at
+hand. A user's label (``reg_swap[mu=1.2,sigma=1.2]``) becomes a checked :class:`ProxyCall` once, at the edge; callers
+run it through :func:`compute_proxy`, which reads the proxy's metadata (BN mode, labels, gradients), never its name.
+Population proxies (a score that depends on the other archs scored) run through :class:`PopulationScore`.
 """
 from __future__ import annotations
 
 import copy
-import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 import torch.nn as nn
 
 from ..errors import ProxyInputError
+from ..grammar import format_call, parse_call
 from ..registry import ProxySpec, get_proxy
+from ..rng import make_generator
 from ..types import Batch
 
-__all__ = ["Batch", "ProxyContext", "compute_proxy", "resolve_options"]
+__all__ = ["Batch", "PopulationScore", "ProxyCall", "ProxyContext", "compute_proxy", "resolve_options"]
+
+BN_MODES = ("train", "eval")
 
 
 @dataclass
 class ProxyContext:
     """What a proxy may need beyond the net and the batch. One context belongs to one (architecture, batch).
 
+    Build it with :meth:`for_space` when a space is at hand; a bare ``ProxyContext()`` serves a lone ``nn.Module``.
+
     Attributes:
         device: where to compute.
         generator: the only source of randomness (re-initialisations, random inputs).
-        space: the benchmark space name, for messages and per-space defaults (never to branch on in a proxy).
+        space: the benchmark space name, for messages and stored settings (never to branch on in a proxy).
         dataset: the dataset / task name.
-        size_prior: the space's default ``(mu, sigma)`` model-size prior in millions of parameters (reg-SWAP).
-        build_net: ``build_net(**overrides) -> nn.Module``, the same architecture with other sizes (TEG's thin net).
+        option_defaults: per-proxy option defaults of the space (``{"reg_swap": {"mu": 1.5, "sigma": 1.5}}``);
+            they sit between a proxy's own defaults and the options a user sets.
+        build_net: ``build_net(**sizes) -> nn.Module``, the same architecture with other sizes (TEG's thin net).
         make_batches: ``make_batches(sizes) -> list[Batch]``, more disjoint batches of the same data (TEG MSE).
+        sampled_sizes: ``sampled_sizes() -> parameter counts (M)`` of 1000 archs sampled from the space (reg-SWAP's
+            ``auto`` prior).
         cache: work shared between proxies of the same (architecture, batch), e.g. the SWAP count for reg-SWAP.
     """
 
@@ -41,29 +52,140 @@ class ProxyContext:
     generator: torch.Generator = field(default_factory=lambda: torch.Generator().manual_seed(0))
     space: str | None = None
     dataset: str | None = None
-    size_prior: tuple[float, float] | None = None
+    option_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     build_net: Callable[..., nn.Module] | None = None
     make_batches: Callable[[Sequence[int]], list[Batch]] | None = None
+    sampled_sizes: Callable[[], Sequence[float]] | None = None
     cache: dict[Any, Any] = field(default_factory=dict)
 
+    @classmethod
+    def for_space(
+        cls,
+        space: Any,
+        dataset: str,
+        *,
+        generator: torch.Generator,
+        device: torch.device | str = "cpu",
+        arch: Any = None,
+        net_seed: int | None = None,
+        net_options: Mapping[str, Any] | None = None,
+        batch_generator: torch.Generator | None = None,
+        data_root: str | Path | None = None,
+        build_net: Callable[..., nn.Module] | None = None,
+        make_batches: Callable[[Sequence[int]], list[Batch]] | None = None,
+    ) -> "ProxyContext":
+        """The context of one architecture (or supernet) of ``space`` on ``dataset``: every caller builds it here.
 
-def resolve_options(spec: ProxySpec, options: dict[str, Any]) -> dict[str, Any]:
-    """The proxy's default options updated with ``options``; an unknown option is a one-line error."""
-    params = inspect.signature(spec.fn).parameters
-    accepted = [n for n, p in params.items() if p.kind == p.KEYWORD_ONLY]
-    takes_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
-    bad = [k for k in options if k not in accepted and not takes_any]
-    if bad:
-        raise ProxyInputError(
-            f"proxy '{spec.name}' has no option {', '.join(map(repr, bad))}; its options: {', '.join(accepted) or '(none)'}"
-        )
-    out = dict(spec.options)
-    out.update(options)
-    return out
+        Args:
+            generator: the proxies' randomness.
+            arch, net_seed, net_options: with ``arch``, ``build_net(**sizes)`` rebuilds it with weights drawn from
+                ``net_seed`` and the sizes over ``net_options``; ``build_net`` replaces that (supernets, searches).
+            batch_generator, data_root: with ``batch_generator``, ``make_batches(sizes)`` draws more batches of the
+                dataset from it; ``make_batches`` replaces that.
+        """
+        dev = torch.device(device)
+        if build_net is None and arch is not None:
+            base = dict(net_options or {})
+            seed = 0 if net_seed is None else int(net_seed)
+
+            def build_net(**sizes: Any) -> nn.Module:
+                return space.build(arch, dataset, generator=make_generator(seed), device=dev, **{**base, **sizes})
+
+        if make_batches is None and batch_generator is not None:
+            def make_batches(sizes: Sequence[int]) -> list[Batch]:
+                return space.make_batches(dataset, sizes, batch_generator, data_root=data_root, device=dev)
+
+        def sampled_sizes() -> Sequence[float]:
+            from ..sizes import sampled_param_counts
+
+            return sampled_param_counts(space, dataset)
+
+        return cls(device=dev, generator=generator, space=space.name, dataset=dataset,
+                   option_defaults=space.proxy_defaults(dataset), build_net=build_net, make_batches=make_batches,
+                   sampled_sizes=sampled_sizes)
+
+
+@dataclass(frozen=True)
+class ProxyCall:
+    """A proxy with checked options: what a label such as ``reg_swap[mu=1.2,sigma=1.2]`` means, parsed once.
+
+    ``options`` holds only what the user set to something other than the proxy's default; ``label`` is the one
+    canonical spelling (options sorted, defaults dropped), used for results and stores.
+
+    Example:
+        >>> c = ProxyCall.parse("swap[reinits=1,init=normal]")
+        >>> c.label, c.spec.higher_is_better
+        ("swap[init='normal']", True)
+        >>> ProxyCall.parse("swap[reinits='many']")
+        Traceback (most recent call last):
+        ...
+        naslib_swap.errors.OptionError: proxy 'swap' option reinits='many': expected an integer
+    """
+
+    spec: ProxySpec
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, call: "str | ProxyCall | ProxySpec") -> "ProxyCall":
+        """A call from a label, a spec (no options) or a call; unknown names and options are one-line errors."""
+        if isinstance(call, ProxyCall):
+            return call
+        if isinstance(call, ProxySpec):
+            return cls(call, {})
+        name, opts = parse_call(call)
+        return cls.make(get_proxy(name), opts)
+
+    @classmethod
+    def make(cls, spec: ProxySpec, options: Mapping[str, Any]) -> "ProxyCall":
+        """A call of ``spec`` with ``options`` (checked by name and type; ``bn_mode`` is accepted by every proxy)."""
+        opts = dict(options)
+        bn = opts.get("bn_mode")
+        if bn is not None and bn not in BN_MODES:
+            raise ProxyInputError(f"proxy '{spec.name}' option bn_mode={bn!r}: expected 'train' or 'eval'")
+        spec.declared.check({k: v for k, v in opts.items() if k != "bn_mode"})
+        kept = {k: v for k, v in opts.items() if not (k in spec.options and _same(spec.options[k], v))}
+        return cls(spec, kept)
+
+    def with_options(self, **options: Any) -> "ProxyCall":
+        """The same proxy with more options set."""
+        return self.make(self.spec, {**self.options, **options})
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def label(self) -> str:
+        return format_call(self.spec.name, self.options)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(a == b)  # as the stores always spelled it: swap[reinits=1] is swap
+
+
+def parse_calls(calls: "str | ProxyCall | Sequence[str | ProxyCall]") -> list[ProxyCall]:
+    """A list of calls from a comma-separated string (bracket-aware), a list of labels or calls, or one call."""
+    from ..grammar import split_list
+
+    if isinstance(calls, (str, ProxyCall, ProxySpec)):
+        items: Sequence[Any] = split_list(calls) if isinstance(calls, str) else [calls]
+    else:
+        items = list(calls)
+    return [ProxyCall.parse(c) for c in items]
+
+
+def resolve_options(spec: ProxySpec, options: Mapping[str, Any], space_defaults: Mapping[str, Any] | None = None
+                    ) -> dict[str, Any]:
+    """The options a proxy runs with: its defaults < the space's defaults for it < ``options`` (checked)."""
+    spec.declared.check(options)
+    return {**spec.options, **(space_defaults or {}), **options}
 
 
 def compute_proxy(
-    proxy: str | ProxySpec,
+    proxy: str | ProxySpec | ProxyCall,
     net: nn.Module,
     batch: Batch,
     ctx: ProxyContext | None = None,
@@ -74,7 +196,9 @@ def compute_proxy(
     """Score ``net`` on ``batch`` with one proxy.
 
     The net is deep-copied (proxies may re-initialise it), moved to ``ctx.device`` and put in the BN mode the proxy
-    declares (``bn_mode="train"|"eval"`` overrides it). The result is a float; NaN/inf are returned as they are (the suite runner maps them to -1e8).
+    declares (``bn_mode="train"|"eval"`` overrides it). Options are the proxy's defaults, then the space's
+    (``ctx.option_defaults``), then the call's, then ``options``. The result is a float; NaN/inf are returned as they
+    are (the suite runner maps them to -1e8).
 
     Example:
         >>> import torch, torch.nn as nn
@@ -84,12 +208,16 @@ def compute_proxy(
         >>> compute_proxy("swap", net, b) > 0
         True
     """
-    spec = get_proxy(proxy) if isinstance(proxy, str) else proxy
+    call = ProxyCall.parse(proxy)
+    if options:
+        call = call.with_options(**options)
+    spec = call.spec
     ctx = ctx or ProxyContext()
     if spec.needs_population:
         raise ProxyInputError(
             f"proxy '{spec.name}' combines a population of architectures: score its inputs "
-            f"({', '.join(spec.population_inputs)}) per arch and call its combine(), e.g. through naslib_swap.score_many"
+            f"({', '.join(spec.population_inputs)}) per arch and combine them with PopulationScore "
+            f"(naslib_swap.score does both)"
         )
     if spec.needs_labels and batch.targets is None:
         raise ProxyInputError(f"proxy '{spec.name}' needs labels but the batch has none; pass a labelled batch")
@@ -98,10 +226,9 @@ def compute_proxy(
             f"proxy '{spec.name}' needs to build variants of the architecture; score it through a space "
             f"(naslib_swap.score) or pass ProxyContext(build_net=...)"
         )
-    bn_mode = options.pop("bn_mode", None) or spec.bn_mode
-    if bn_mode not in ("train", "eval"):
-        raise ProxyInputError(f"bn_mode must be 'train' or 'eval', got {bn_mode!r}")
-    opts = resolve_options(spec, options)
+    opts = dict(call.options)
+    bn_mode = opts.pop("bn_mode", None) or spec.bn_mode
+    opts = resolve_options(spec, opts, ctx.option_defaults.get(spec.name))
     model = copy.deepcopy(net) if copy_net else net
     model = model.to(ctx.device)
     model.train(bn_mode == "train")
@@ -110,3 +237,45 @@ def compute_proxy(
         return float(spec.fn(model, batch, ctx, **opts))
     with torch.no_grad():
         return float(spec.fn(model, batch, ctx, **opts))
+
+
+class PopulationScore:
+    """The running state of a population proxy over a set of archs (torchmetrics-style ``update``/``compute``).
+
+    ``update(key, scores)`` records one arch's scores of the proxy's inputs (a dict keyed by input name);
+    ``compute()`` combines them over every arch recorded, in the order recorded.
+
+    Example:
+        >>> pop = PopulationScore(ProxyCall.parse("teg"))
+        >>> pop.update("a", {"teg_ntk": 10.0, "teg_lr": 50.0, "teg_mse": 1.0})
+        >>> pop.update("b", {"teg_ntk": 20.0, "teg_lr": 40.0, "teg_mse": 2.0})
+        >>> pop.compute()
+        {'a': 0.0, 'b': -3.0}
+    """
+
+    def __init__(self, call: "ProxyCall | str") -> None:
+        self.call = ProxyCall.parse(call)
+        if not self.call.spec.needs_population:
+            raise ProxyInputError(f"proxy '{self.call.name}' scores one net at a time; run it with compute_proxy")
+        self.inputs: tuple[ProxyCall, ...] = tuple(ProxyCall.parse(n) for n in self.call.spec.population_inputs)
+        self._rows: dict[str, dict[str, float]] = {}
+
+    def update(self, key: str, scores: Mapping[str, float]) -> None:
+        missing = [c.label for c in self.inputs if c.label not in scores]
+        if missing:
+            raise ProxyInputError(f"proxy '{self.call.name}' needs {', '.join(missing)} for arch {key}")
+        self._rows[key] = {c.label: float(scores[c.label]) for c in self.inputs}
+
+    def compute(self) -> dict[str, float]:
+        keys = list(self._rows)
+        spec = self.call.spec
+        combined = spec.fn([self._rows[k] for k in keys], **resolve_options(spec, self.call.options))
+        if len(combined) != len(keys):
+            raise ProxyInputError(f"population proxy '{spec.name}' returned {len(combined)} scores for {len(keys)} archs")
+        return {k: float(v) for k, v in zip(keys, combined)}
+
+    def reset(self) -> None:
+        self._rows.clear()
+
+    def __len__(self) -> int:
+        return len(self._rows)

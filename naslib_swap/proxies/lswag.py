@@ -260,11 +260,7 @@ def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, ac
     return lam_total * _distinct(psi_parts)
 
 
-_OPTIONS = {"interval": None, "acts": "relu+gelu", "numerator": "one", "chunk_size": None}
-
-
 @register_proxy("lswag", higher_is_better=True, needs_grad=True, needs_labels=True, batch_size=64, reference=REFERENCE,
-                options=dict(_OPTIONS),
                 description="L-SWAG: (sum over the layer interval of log sum 1/std|grad|) x SWAP of layers 1..hi")
 def lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu",
           numerator: str = "one", chunk_size: int | None = None) -> float:
@@ -274,7 +270,7 @@ def lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = No
 
 
 @register_proxy("lswag_layerwise", higher_is_better=True, needs_grad=True, needs_labels=True, batch_size=64,
-                reference=REFERENCE, options=dict(_OPTIONS),
+                reference=REFERENCE,
                 description="L-SWAG, layer-wise product (App. D.2): sum over the interval of Lambda_l x Psi_l")
 def lswag_layerwise(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu",
                     numerator: str = "one", chunk_size: int | None = None) -> float:

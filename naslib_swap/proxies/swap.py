@@ -35,7 +35,7 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 import torch
@@ -99,8 +99,7 @@ def _mean_count(net: nn.Module, batch: Batch, ctx: ProxyContext, init: str, rein
     "swap",
     higher_is_better=True,
     description="SWAP-Score: distinct sample-wise ReLU activation patterns over the batch",
-    reference=REFERENCE,
-    options={"init": "default", "reinits": 1},
+    reference=REFERENCE
 )
 def swap(net: nn.Module, batch: Batch, ctx: ProxyContext, *, init: str = "default", reinits: int = 1) -> float:
     """SWAP-Score: distinct sample-wise ReLU activation patterns over the batch."""
@@ -132,8 +131,7 @@ def size_regulariser(theta_m: float, mu: float, sigma: float, formula: str = "pa
     "reg_swap",
     higher_is_better=True,
     description="regularised SWAP-Score: SWAP x exp(-((params_M - mu)/sigma)^2)",
-    reference=REFERENCE,
-    options={"init": "default", "reinits": 1, "mu": None, "sigma": None, "formula": "paper"},
+    reference=REFERENCE
 )
 def reg_swap(
     net: nn.Module,
@@ -142,27 +140,23 @@ def reg_swap(
     *,
     init: str = "default",
     reinits: int = 1,
-    mu: float | str | None = None,
-    sigma: float | None = None,
-    formula: str = "paper",
+    mu: float | Literal["auto"] | None = None,
+    sigma: float | Literal["auto"] | None = None,
+    formula: Literal["paper", "code"] = "paper",
 ) -> float:
     """Regularised SWAP-Score (Eq. 3): SWAP x size prior; ``mu``/``sigma`` default to the space's prior.
 
-    ``mu="auto"`` (or ``sigma="auto"``) takes the prior :func:`auto_size_prior` stored in ``ctx.cache["size_prior_auto"]``
-    by the caller (the scoring API fills it from 1000 sampled architectures of the space).
+    ``mu="auto"`` (or ``sigma="auto"``) derives the prior with :func:`auto_size_prior` from the sizes of 1000
+    architectures sampled from the space (``ctx.sampled_sizes``).
     """
     if mu == "auto" or sigma == "auto":
-        prior = ctx.cache.get("size_prior_auto")
-        if prior is None:
+        if ctx.sampled_sizes is None:
             raise ProxyInputError("reg_swap mu='auto' needs the space's size histogram; score through a space "
                                   "(naslib_swap.score) so the prior can be derived")
-        mu, sigma = prior
+        mu, sigma = auto_size_prior(ctx.sampled_sizes())
     if mu is None or sigma is None:
-        if ctx.size_prior is None:
-            raise ProxyInputError(f"reg_swap needs mu and sigma: the space {ctx.space!r} has no default; "
-                                  f"pass reg_swap[mu=...,sigma=...]")
-        mu = ctx.size_prior[0] if mu is None else mu
-        sigma = ctx.size_prior[1] if sigma is None else sigma
+        raise ProxyInputError(f"reg_swap needs mu and sigma: the space {ctx.space!r} has no default; "
+                              f"pass reg_swap[mu=...,sigma=...]")
     count = _mean_count(net, batch, ctx, init, reinits)
     if formula == "code":
         theta = count_parameters(net, exclude=("auxiliary",)) / 1e3

@@ -40,7 +40,7 @@ Each metric is the mean over ``reinits`` (3) re-initialisations: conv/linear wei
 net's own weights (hand-built nets, tests).
 
 Failures (a non-finite or non-positive :math:`\lambda_{\min}`, a singular kernel) follow ``nan_policy``:
-``"teg"`` (default) returns NaN, which :func:`teg_combine` and the TEG searches replace by the worst value seen so far;
+``"teg"`` (default) returns NaN, which :func:`teg` and the TEG searches replace by the worst value seen so far;
 ``"te-nas"`` returns 1e5 (TE-NAS's constant).
 
 ``teg`` is the population proxy: the sum of the ranks of ``teg_ntk`` (ascending), ``teg_lr`` (descending) and
@@ -54,7 +54,7 @@ Example:
     >>> k = compute_proxy("teg_ntk", net, Batch(x, None), ProxyContext(), reinits=1)
     >>> k >= 1.0
     True
-    >>> teg_combine([{"teg_ntk": 10.0, "teg_lr": 50.0, "teg_mse": 1.0},
+    >>> teg([{"teg_ntk": 10.0, "teg_lr": 50.0, "teg_mse": 1.0},
     ...              {"teg_ntk": 20.0, "teg_lr": 40.0, "teg_mse": 2.0}])
     [0.0, -3.0]
 """
@@ -70,7 +70,7 @@ from scipy.stats import rankdata
 from torch.func import functional_call, jacrev
 
 from ..errors import ProxyInputError
-from ..registry import register_proxy
+from ..registry import get_proxy, register_population_proxy, register_proxy
 from ._hooks import activation_hooks, pack_patterns, reinitialise, unique_rows
 from .base import Batch, ProxyContext
 
@@ -81,8 +81,7 @@ NAN_POLICIES = ("teg", "te-nas")
 TE_NAS_BAD = 1e5  # TE-NAS's value for a failed condition number
 THIN_NET = {"C": 1, "N": 1, "stem": False, "in_channels": 1}  # TEG's thin net for linear regions
 
-# name, sign: +1 lower is better (rank ascending), -1 higher is better (rank descending)
-TEG_INPUTS: tuple[tuple[str, int], ...] = (("teg_ntk", 1), ("teg_lr", -1), ("teg_mse", 1))
+TEG_METRICS = ("teg_ntk", "teg_lr", "teg_mse")  # kappa, R, MSE; each one's direction is its ProxySpec's
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -290,8 +289,7 @@ def _reinit(net: nn.Module, ctx: ProxyContext, init: str) -> None:
     needs_grad=True,
     batch_size=64,
     description="TEG trainability: condition number of the NTK J J^T (per-sample grads of summed logits)",
-    reference=REFERENCE,
-    options={"reinits": 3, "init": "kaiming", "nan_policy": "teg", "chunk_size": None, "C": None, "N": None},
+    reference=REFERENCE
 )
 def teg_ntk(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3, init: str = "kaiming",
             nan_policy: str = "teg", chunk_size: int | None = None, C: int | None = None,
@@ -320,8 +318,7 @@ def teg_ntk(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3
     higher_is_better=True,
     needs_arch_builder=True,
     description="TEG expressivity: distinct ReLU activation patterns of 3x3 crops on the thin net (C=1, N=1, no stem)",
-    reference=REFERENCE,
-    options={"reinits": 3, "init": "kaiming", "crops": 3000, "crop_size": 3, "images": 256},
+    reference=REFERENCE
 )
 def teg_lr(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3, init: str = "kaiming",
            crops: int = 3000, crop_size: int = 3, images: int = 256) -> float:
@@ -357,9 +354,7 @@ def teg_lr(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3,
     needs_labels=True,
     batch_size=64,
     description="TEG generalization: test error of NTK kernel regression (train 64 -> disjoint test 64)",
-    reference=REFERENCE,
-    options={"variant": "paper", "reinits": 3, "init": "kaiming", "nan_policy": "teg", "train_size": 64,
-             "test_size": 64, "cell_filter": "cell", "C": None, "N": None},
+    reference=REFERENCE
 )
 def teg_mse(net: nn.Module, batch: Batch, ctx: ProxyContext, *, variant: str = "paper", reinits: int = 3,
             init: str = "kaiming", nan_policy: str = "teg", train_size: int = 64, test_size: int = 64,
@@ -448,7 +443,8 @@ def teg_ranks(rows: Sequence[dict[str, float]]) -> np.ndarray:
     if not rows:
         return np.zeros(0)
     total = np.zeros(len(rows))
-    for name, sign in TEG_INPUTS:
+    for name in TEG_METRICS:
+        sign = -1.0 if get_proxy(name).higher_is_better else 1.0  # rank ascending in "goodness"
         missing = [i for i, r in enumerate(rows) if name not in r]
         if missing:
             raise ProxyInputError(f"teg needs {name} for every architecture; row {missing[0]} has none")
@@ -457,21 +453,13 @@ def teg_ranks(rows: Sequence[dict[str, float]]) -> np.ndarray:
     return total
 
 
-def teg_combine(rows: list[dict[str, float]], **_options: Any) -> list[float]:
-    """``teg`` score of each row: minus the TEG rank sum within the population (higher is better)."""
-    return [float(0.0 - v) for v in teg_ranks(rows)]  # 0.0 - v: no -0.0 for the best
-
-
-def _teg_population(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:  # pragma: no cover - never called
-    raise ProxyInputError("teg ranks a population: score teg_ntk, teg_lr and teg_mse per arch and call combine()")
-
-
-register_proxy(
+@register_population_proxy(
     "teg",
+    inputs=TEG_METRICS,
     higher_is_better=True,
-    needs_population=True,
-    population_inputs=tuple(n for n, _ in TEG_INPUTS),
-    combine=teg_combine,
     description="TEG rank sum within a population (kappa asc + R desc + MSE asc), negated: higher is better",
     reference=REFERENCE,
-)(_teg_population)
+)
+def teg(rows: list[dict[str, float]]) -> list[float]:
+    """``teg`` score of each row: minus the TEG rank sum within the population (higher is better)."""
+    return [float(0.0 - v) for v in teg_ranks(rows)]  # 0.0 - v: no -0.0 for the best

@@ -1,7 +1,5 @@
-"""Search methods (SWAP-NAS, TEG-NAS, Zero-Cost-PT, LIBRA-NAS): one module per method family, registered on import."""
-from .._autoimport import import_submodules
+"""Search methods (SWAP-NAS, TEG-NAS, Zero-Cost-PT, LIBRA-NAS): one module per method family; the registry imports
+every public module of this package."""
 from .base import SearchResult
-
-import_submodules(__name__, __path__)
 
 __all__ = ["SearchResult"]

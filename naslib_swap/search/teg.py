@@ -84,7 +84,7 @@ import torch
 
 from ..errors import NaslibSwapError
 from ..proxies.base import ProxyContext, compute_proxy
-from ..proxies.teg import TE_NAS_BAD, TEG_INPUTS, teg_ranks
+from ..proxies.teg import TE_NAS_BAD, TEG_METRICS, teg_ranks
 from ..registry import get_proxy, register_search
 from ..rng import make_generator, seeded
 from ..scoring import derive_seed
@@ -93,7 +93,7 @@ from ..spaces.base import SearchSpace
 from ..types import Batch
 from .base import SearchResult
 
-METRICS = tuple(n for n, _ in TEG_INPUTS)
+METRICS = TEG_METRICS
 SIGN = {"teg_ntk": -1.0, "teg_lr": 1.0, "teg_mse": -1.0}  # reward sign: +1 higher is better
 SPACES = ("nasbench201", "nasbench301")
 DEFAULT_LR = {"nasbench201": 0.04, "nasbench301": 0.07}  # the paper's REINFORCE learning rates (Sec. 5.2.1)

@@ -1,7 +1,4 @@
-"""Built-in benchmark spaces: one module per space; importing this package registers every module in it."""
-from .._autoimport import import_submodules
+"""Built-in benchmark spaces: one module per space; the registry imports every public module of this package."""
 from .base import SearchSpace
-
-import_submodules(__name__, __path__)
 
 __all__ = ["SearchSpace"]

@@ -32,15 +32,29 @@ class SearchSpace(abc.ABC):
         name: NASLib's spelling (``nasbench201``).
         datasets: dataset / task names as NASLib spells them.
         arch_format: one line describing the accepted architecture formats (shown in errors).
-        size_prior: reg-SWAP's default ``(mu, sigma)`` in millions of parameters, or None.
-        lswag_batch_size: batch size the L-SWAG paper uses on this space (64, 32 on TransNAS-Bench-101).
+        proxy_option_defaults: per-proxy option defaults on this space, read through :meth:`proxy_defaults`
+            (reg-SWAP's size prior ``{"reg_swap": {"mu": 1.5, "sigma": 1.5}}`` in millions of parameters).
+        default_batch_size: the minibatch the suite scores this space with (64).
+        naslib_pre_draw: ``random.random()`` calls NASLib (branch zerocost) makes between ``utils.set_seed`` and the
+            suite's first draw (one per ``Graph`` its ``get_search_space`` builds; see :mod:`naslib_swap.suite.sampler`).
+        suite_final_files: dataset -> stem of the suite's final score table ``nb201/suite_zero_<stem>.csv`` where
+            the data folder holds one (else the suite's preview ``zc_<space>.json`` is the source).
     """
 
     name: ClassVar[str]
     datasets: ClassVar[tuple[str, ...]]
     arch_format: ClassVar[str]
-    size_prior: ClassVar[tuple[float, float] | None] = None
+    proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
     default_batch_size: ClassVar[int] = 64
+    naslib_pre_draw: ClassVar[int] = 0
+    suite_final_files: ClassVar[dict[str, str]] = {}
+
+    def proxy_defaults(self, dataset: str) -> dict[str, dict[str, Any]]:
+        """Option defaults this space sets for proxies on ``dataset``: ``{proxy name: {option: value}}``.
+
+        They sit between a proxy's own defaults and what a user sets (see :func:`naslib_swap.proxies.base.compute_proxy`).
+        """
+        return {k: dict(v) for k, v in self.proxy_option_defaults.items()}
 
     # -- encodings ----------------------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -159,6 +173,10 @@ class SearchSpace(abc.ABC):
         return (1, *self.input_shape(dataset))
 
     # -- ground truth -------------------------------------------------------------------------------------------
+    def ground_truth_source(self, dataset: str, metric: str = "val") -> str:
+        """Where :meth:`ground_truth` reads ``metric`` from, for result tables."""
+        return f"{self.name}.ground_truth(metric='{metric}')"
+
     def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
         """Map :meth:`key` -> ground-truth figure (``val``: the suite's ``val_accuracy``; ``test`` where known)."""
         raise NotImplementedError(f"{self.name} has no ground-truth reader yet")

@@ -177,7 +177,8 @@ class NasBench101(SearchSpace):
         "2 maxpool3x3, 3 conv1x1-bn-relu, 4 conv3x3-bn-relu) or a spec {'matrix': [[0, 1, ...], ...], "
         "'ops': ['input', 'conv3x3-bn-relu', ..., 'output']}; upper-triangular, <= 9 edges after pruning"
     )
-    size_prior: ClassVar[tuple[float, float] | None] = (40.0, 40.0)  # reg-SWAP paper, NAS-Bench-101
+    proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {"reg_swap": {"mu": 40.0, "sigma": 40.0}}  # reg-SWAP paper, NAS-Bench-101
+    naslib_pre_draw: ClassVar[int] = 1
 
     # -- encodings ------------------------------------------------------------------------------------------------
     def parse(self, arch: Any) -> tuple[int, ...]:

@@ -224,7 +224,14 @@ class NasBench201(OpTupleSampling, SearchSpace):
         "(0 skip_connect, 1 none, 2 nor_conv_3x3, 3 nor_conv_1x1, 4 avg_pool_3x3; edges 0->1,0->2,0->3,1->2,1->3,2->3) "
         "or an NB201 string such as '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|'"
     )
-    size_prior: ClassVar[tuple[float, float] | None] = (1.5, 1.5)
+    proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {"reg_swap": {"mu": 1.5, "sigma": 1.5}}  # reg-SWAP paper
+    naslib_pre_draw: ClassVar[int] = 17
+    suite_final_files: ClassVar[dict[str, str]] = {"cifar10": "cifar10", "ImageNet16-120": "ImageNet16-120"}
+
+    def ground_truth_source(self, dataset: str, metric: str = "val") -> str:
+        if metric == "val":
+            return f"suite val accuracy (nb201/accuracy.csv val_acc_{dataset})"
+        return f"200-epoch test accuracy (nb201/accuracy.csv test_acc_{dataset})"
     _classes: ClassVar[dict[str, int]] = {"cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}
 
     # encodings

@@ -58,7 +58,8 @@ class NasBench301(SearchSpace):
         "1 avg_pool, 2 skip, 3 sep3x3, 4 sep5x5, 5 dil3x3, 6 dil5x5) or a DARTS 'Genotype(normal=[(op, input), ...], "
         "normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[2, 3, 4, 5])'"
     )
-    size_prior: ClassVar[tuple[float, float] | None] = (1.8, 1.8)  # reg-SWAP paper, DARTS space
+    proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {"reg_swap": {"mu": 1.8, "sigma": 1.8}}  # reg-SWAP paper, DARTS space
+    naslib_pre_draw: ClassVar[int] = 8
 
     # -- encodings ------------------------------------------------------------------------------------------------
     def parse(self, arch: Any) -> Compact:

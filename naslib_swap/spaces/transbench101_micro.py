@@ -42,9 +42,9 @@ class _TransBenchBase(SearchSpace):
     kind: ClassVar[str]
     # The L-SWAG paper scores TransNAS-Bench-101 with batch 32; the suite and the SWAP paper use 64.
     default_batch_size: ClassVar[int] = 64
+    naslib_pre_draw: ClassVar[int] = 1
     lswag_batch_size: ClassVar[int] = 32
     # No reg-SWAP size prior is given for TransNAS-Bench-101 by the SWAP paper: reg_swap needs mu/sigma or 'auto'.
-    size_prior: ClassVar[tuple[float, float] | None] = None
 
     def num_classes(self, dataset: str) -> int:
         return tnb.NUM_OUTPUTS[self.check_dataset(dataset)]

@@ -16,22 +16,28 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import pandas as pd
 
 from ..data.groundtruth import SUITE_PROXIES, nb201_suite_table
-from .sampler import NB201_SUITE_FILES, preview_task
+from .sampler import _space, preview_task
 
 
-def baseline_source(space: str, dataset: str) -> str:
+def _final_file(space: Any, dataset: str) -> str | None:
+    """The stem of the suite's final score table for (space, dataset), or None: the preview file is the source."""
+    return _space(space).suite_final_files.get(dataset)
+
+
+def baseline_source(space: Any, dataset: str) -> str:
     """Which file the baselines of (space, dataset) come from, for tables."""
-    if space == "nasbench201" and dataset in NB201_SUITE_FILES:
-        return f"suite final scores, nb201/suite_zero_{dataset}.csv"
-    return f"suite preview, suite_zero_preview/zc_{space}.json[{dataset}]"
+    stem = _final_file(space, dataset)
+    if stem is not None:
+        return f"suite final scores, nb201/suite_zero_{stem}.csv"
+    return f"suite preview, suite_zero_preview/zc_{_space(space).name}.json[{dataset}]"
 
 
-def baseline_scores(space: str, dataset: str, archs: Iterable[str], data_root: str | Path | None = None) -> pd.DataFrame:
+def baseline_scores(space: Any, dataset: str, archs: Iterable[str], data_root: str | Path | None = None) -> pd.DataFrame:
     """The 13 suite proxies' scores of ``archs`` (unique keys) as ``DataFrame[arch, proxy, score, seconds]``.
 
     ``seconds`` is the suite's own timing where the file has one (NaN otherwise). Archs that the file does not hold
@@ -39,8 +45,9 @@ def baseline_scores(space: str, dataset: str, archs: Iterable[str], data_root: s
     """
     wanted = list(dict.fromkeys(str(a) for a in archs))
     rows = []
-    if space == "nasbench201" and dataset in NB201_SUITE_FILES:
-        table = nb201_suite_table(NB201_SUITE_FILES[dataset], data_root).set_index("arch")
+    stem = _final_file(space, dataset)
+    if stem is not None:
+        table = nb201_suite_table(stem, data_root).set_index("arch")
         have = [a for a in wanted if a in table.index]
         cols = [p for p in SUITE_PROXIES if p in table.columns]
         sub = table.loc[have, cols]
@@ -62,11 +69,12 @@ def baseline_scores(space: str, dataset: str, archs: Iterable[str], data_root: s
     return pd.DataFrame(rows, columns=["arch", "proxy", "score", "seconds"])
 
 
-def zc_file_truth(space: str, dataset: str, archs: Iterable[str], data_root: str | Path | None = None) -> dict[str, float]:
+def zc_file_truth(space: Any, dataset: str, archs: Iterable[str], data_root: str | Path | None = None) -> dict[str, float]:
     """``val_accuracy`` of ``archs`` as the suite's zc file records it (what NASLib's evaluator correlates with)."""
     wanted = list(dict.fromkeys(str(a) for a in archs))
-    if space == "nasbench201" and dataset in NB201_SUITE_FILES:
-        table = nb201_suite_table(NB201_SUITE_FILES[dataset], data_root).set_index("arch")["val_accuracy"]
+    stem = _final_file(space, dataset)
+    if stem is not None:
+        table = nb201_suite_table(stem, data_root).set_index("arch")["val_accuracy"]
         return {a: float(table[a]) for a in wanted if a in table.index}
     task = preview_task(space, dataset, data_root)
     out = {}

@@ -33,6 +33,7 @@ from typing import Any, Sequence
 import yaml
 
 from ..errors import NaslibSwapError
+from ..grammar import parse_range, split_list
 
 DEFAULTS: dict[str, Any] = {
     "space": None,
@@ -100,15 +101,12 @@ def resolve(file: str | Path | None = None, flags: dict[str, Any] | None = None,
             raise ConfigError(f"unknown config key(s) {', '.join(bad)}; known: {', '.join(DEFAULTS)}")
         cfg.update(layer)
     if not cfg["space"] or not cfg["dataset"]:
-        raise ConfigError("no space/dataset given; pass --space and --dataset or a --config file that sets them")
+        raise ConfigError("no space/dataset given; set space and dataset (or a config file that sets them)",
+                          param="space")
     if isinstance(cfg["proxies"], str):
-        from ..scoring import split_proxies
-
-        cfg["proxies"] = split_proxies(cfg["proxies"])
+        cfg["proxies"] = split_list(cfg["proxies"])
     if isinstance(cfg["seeds"], (int, str)):
-        from ..cli._common import parse_range
-
-        cfg["seeds"] = parse_range(str(cfg["seeds"]))
+        cfg["seeds"] = parse_range(cfg["seeds"])
     cfg["seeds"] = [int(s) for s in cfg["seeds"]]
     for key in ("archs", "workers", "threads"):
         try:

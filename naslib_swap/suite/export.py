@@ -55,7 +55,7 @@ def export_naslib(db_path: str | Path, out_dir: str | Path, seed: int | None = N
     """Write ``zc_<space>.json`` for every space in the store; returns the paths."""
     samples = st.load_samples(db_path)
     if samples.empty:
-        raise st.StoreError(f"{db_path} holds no run; run `naslib-swap correlate --db {db_path} ...` first")
+        raise st.StoreError(f"{db_path} holds no run; run a correlation into it first", param="db")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []

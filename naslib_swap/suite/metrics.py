@@ -25,7 +25,6 @@ from scipy import stats
 from ..errors import NaslibSwapError
 
 SUITE_NAN_VALUE = -1e8
-STAT_KEYS = ("spearman", "kendall", "pearson")
 
 
 class MetricsError(NaslibSwapError):

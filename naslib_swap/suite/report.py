@@ -24,7 +24,7 @@ from .runner import evaluate
 def _tasks(db_path: str | Path) -> list[tuple[str, str]]:
     s = st.load_samples(db_path)
     if s.empty:
-        raise st.StoreError(f"{db_path} holds no run; run `naslib-swap correlate --db {db_path} ...` first")
+        raise st.StoreError(f"{db_path} holds no run; run a correlation into it first", param="db")
     return [tuple(x) for x in s[["space", "dataset"]].drop_duplicates().itertuples(index=False)]  # type: ignore[misc]
 
 

@@ -27,10 +27,11 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..errors import NaslibSwapError
-from ..registry import get_proxy, get_space
-from ..scoring import ArchScorer, parse_proxy_label
+from ..proxies.base import PopulationScore, ProxyCall
+from ..registry import get_space
+from ..scoring import ArchScorer
 from . import store as st
 from .baselines import baseline_scores, baseline_source, zc_file_truth
 from .config import save_resolved, score_hash
@@ -43,12 +44,7 @@ def canonical_label(label: str) -> str:
 
     Options equal to the proxy's defaults are dropped (``swap[reinits=1]`` is ``swap``).
     """
-    name, opts = parse_proxy_label(label)
-    spec = get_proxy(name)
-    opts = {k: v for k, v in opts.items() if not (k in spec.options and spec.options[k] == v)}
-    if not opts:
-        return name
-    return f"{name}[{','.join(f'{k}={opts[k]!r}' for k in sorted(opts))}]"
+    return ProxyCall.parse(label).label
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -78,7 +74,7 @@ def _scorer(seed: int) -> ArchScorer:
 def _batch_source(scorer: ArchScorer, job: Any) -> str:
     from ..rng import make_generator
 
-    bs = scorer._batch_size_for(job.spec)
+    bs = scorer.batch_size_for(job)
     key = ("source", bs)
     if key not in _WORKER:
         _WORKER[key] = scorer.space.make_batch(scorer.dataset, bs, make_generator(0),
@@ -112,12 +108,13 @@ def plan(cfg: dict[str, Any]) -> tuple[list[str], list[str], dict[int, list[str]
         raise NaslibSwapError(f"a proxy is listed twice in {cfg['proxies']}; list each once")
     leaf: list[str] = []
     for lab in labels:
-        spec = get_proxy(parse_proxy_label(lab)[0])
-        for name in (spec.population_inputs if spec.needs_population else (lab,)):
-            if name not in leaf:
-                leaf.append(name)
-    keys = suite_keys(cfg["space"], cfg["dataset"], cfg["data_root"], cfg["key_source"])
-    samples = {seed: sample_archs(keys, cfg["archs"], seed, cfg["unique"], space=cfg["space"]) for seed in cfg["seeds"]}
+        call = ProxyCall.parse(lab)
+        for c in (PopulationScore(call).inputs if call.spec.needs_population else (call,)):
+            if c.label not in leaf:
+                leaf.append(c.label)
+    space = get_space(cfg["space"])
+    keys = suite_keys(space, cfg["dataset"], cfg["data_root"], cfg["key_source"])
+    samples = {seed: sample_archs(keys, cfg["archs"], seed, cfg["unique"], space=space) for seed in cfg["seeds"]}
     return labels, leaf, samples
 
 
@@ -125,15 +122,11 @@ def _truth(space: Any, dataset: str, metric: str, archs: Sequence[str], data_roo
     """Ground truth from the space's own reader; where a space has none yet, the zc file's val_accuracy."""
     try:
         gt = space.ground_truth(dataset, data_root=data_root, metric=metric)
-        src = f"{space.name}.ground_truth(metric='{metric}')"
-        if space.name == "nasbench201":
-            src = ("suite val accuracy (nb201/accuracy.csv val_acc_%s)" if metric == "val"
-                   else "200-epoch test accuracy (nb201/accuracy.csv test_acc_%s)") % dataset
-        return {a: float(gt[a]) for a in archs if a in gt}, src
+        return {a: float(gt[a]) for a in archs if a in gt}, space.ground_truth_source(dataset, metric)
     except NotImplementedError:
         if metric != "val":
             return {}, ""
-        return zc_file_truth(space.name, dataset, archs, data_root), f"zc file val_accuracy ({baseline_source(space.name, dataset)})"
+        return zc_file_truth(space, dataset, archs, data_root), f"zc file val_accuracy ({baseline_source(space, dataset)})"
     except ValueError:  # the space has no such metric
         return {}, ""
 
@@ -151,7 +144,7 @@ def run_correlation(cfg: dict[str, Any], db_path: str | Path, *, progress: bool 
         if other:
             raise st.StoreError(
                 f"{db_path} holds {cfg['space']}/{cfg['dataset']} scores made with other settings (config hash "
-                f"{', '.join(sorted(other))}, now {chash}); use the same batch_size/key_source/device or another --db"
+                f"{', '.join(sorted(other))}, now {chash}); use the same batch_size/key_source/device or another store", param="db"
             )
         store.record_run(cfg["space"], cfg["dataset"], chash, cfg)
         for seed, archs in samples.items():
@@ -218,26 +211,26 @@ def _execute(cfg: dict[str, Any], leaf: list[str], units: list[tuple[int, str, t
 
 def _combine_populations(cfg: dict[str, Any], labels: list[str], samples: dict[int, list[str]], store: st.Store,
                          chash: str) -> None:
+    """Each population proxy over the distinct archs of each seed's draw (in draw order), from the stored inputs."""
     for lab in labels:
-        name, opts = parse_proxy_label(lab)
-        spec = get_proxy(name)
-        if not spec.needs_population:
+        call = ProxyCall.parse(lab)
+        if not call.spec.needs_population:
             continue
         for seed, archs in samples.items():
             uniq = list(dict.fromkeys(archs))
             done = store.done(cfg["space"], cfg["dataset"], seed)
             if all(lab in done.get(a, ()) for a in uniq):
                 continue
+            pop = PopulationScore(call)
+            inputs = [c.label for c in pop.inputs]
             df = store.frame("SELECT arch, proxy, score, nan_flag, seconds, source FROM scores WHERE space=? AND "
                              "dataset=? AND seed=?", (cfg["space"], cfg["dataset"], seed))
-            df = df[df.proxy.isin(spec.population_inputs)]
+            df = df[df.proxy.isin(inputs)]
             by = {(a, p): (st.join_score(s, f), sec) for a, p, s, f, sec in
                   zip(df.arch, df.proxy, df.score, df.nan_flag, df.seconds)}
-            rows = [{p: by[(a, p)][0] for p in spec.population_inputs} for a in uniq]
-            combined = spec.combine(rows, **opts)  # type: ignore[misc]
-            if len(combined) != len(uniq):
-                raise NaslibSwapError(f"population proxy '{name}' returned {len(combined)} scores for {len(uniq)} archs")
-            out = [(a, float(v), sum(by[(a, p)][1] for p in spec.population_inputs)) for a, v in zip(uniq, combined)]
+            for a in uniq:
+                pop.update(a, {p: by[(a, p)][0] for p in inputs})
+            out = [(a, v, sum(by[(a, p)][1] for p in inputs)) for a, v in pop.compute().items()]
             source = "; ".join(sorted(set(df.source.dropna())))
             store.write_population(cfg["space"], cfg["dataset"], seed, lab, out, version=__version__,
                                    config_hash=chash, source=source)
@@ -249,7 +242,7 @@ def _combine_populations(cfg: dict[str, Any], labels: list[str], samples: dict[i
 
 def _hib(proxy: str) -> bool:
     try:
-        return bool(get_proxy(parse_proxy_label(proxy)[0]).higher_is_better)
+        return bool(ProxyCall.parse(proxy).spec.higher_is_better)
     except NaslibSwapError:
         return True  # suite baselines not registered here: the suite's convention, higher is better
 
@@ -283,35 +276,38 @@ def evaluate(db_path: str | Path, space: str, dataset: str, *, labels: Iterable[
         sub = scores[scores.proxy == p]
         if len(sub):
             out["seconds_per_arch"][p] = float(sub.seconds.mean())
+    draws = {seed: samples[samples.seed == seed].sort_values("pos").arch.tolist() for seed in seed_list}
+    if ours:  # every proxy is judged on the archs all of ours finished in that seed
+        done = {seed: set.intersection(*[set(scores[(scores.proxy == p) & (scores.seed == seed)].arch) for p in ours])
+                for seed in seed_list}
+        draws = {seed: [a for a in draw if a in done[seed]] for seed, draw in draws.items()}
+    tables = [("ours", p, scores[scores.proxy == p]) for p in ours]
+    # a suite proxy with the name of one of ours (params, flops, nwot) is shown as "<name> (suite)"
+    tables += [("suite", p if p not in ours else f"{p} (suite)", bl[bl.proxy == p]) for p in sorted(set(bl.proxy))]
     for metric, tdf in truth.groupby("metric"):
         out["truth"][metric] = str(tdf.source.iloc[0])
         tmap = dict(zip(tdf.arch, tdf.value))
         res: dict[str, Any] = {}
-        tables = [("ours", p, scores[scores.proxy == p]) for p in ours]
-        # a suite proxy with the name of one of ours (params, flops, nwot) is shown as "<name> (suite)"
-        tables += [("suite", p if p not in ours else f"{p} (suite)", bl[bl.proxy == p]) for p in sorted(set(bl.proxy))]
-        scored: dict[int, set[str]] = {}
-        for seed in seed_list:
-            sets = [set(scores[(scores.proxy == p) & (scores.seed == seed)].arch) for p in ours]
-            scored[seed] = set.intersection(*sets) if sets else set()
         for kind, proxy, df in tables:
-            per_seed = {}
-            for seed in seed_list:
-                draw = samples[samples.seed == seed].sort_values("pos").arch.tolist()
-                if ours:
-                    draw = [a for a in draw if a in scored[seed]]
-                if kind == "ours":
-                    smap = dict(zip(df[df.seed == seed].arch, df[df.seed == seed].score))
-                else:
-                    smap = dict(zip(df.arch, df.score))
-                use = [a for a in draw if a in smap and a in tmap]
-                if len(use) < 2:
-                    continue
-                per_seed[seed] = correlation_metrics([smap[a] for a in use], [tmap[a] for a in use],
-                                                     higher_is_better=_hib(proxy.removesuffix(' (suite)')), topk=topk)
+            per_seed = _per_seed(kind, proxy, df, draws, tmap, topk)
             if per_seed:
                 res[proxy] = {"kind": kind, "per_seed": per_seed, "mean": summarise(per_seed)}
         out["results"][metric] = res
+    return out
+
+
+def _per_seed(kind: str, proxy: str, df: pd.DataFrame, draws: dict[int, list[str]], tmap: dict[str, float],
+              topk: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Metrics of one proxy per seed, over the seed's draw (repeats kept) where it has a score and a ground truth.
+    Our scores are per seed; the suite's files hold one score per arch."""
+    out = {}
+    for seed, draw in draws.items():
+        sub = df[df.seed == seed] if kind == "ours" else df
+        smap = dict(zip(sub.arch, sub.score))
+        use = [a for a in draw if a in smap and a in tmap]
+        if len(use) >= 2:
+            out[seed] = correlation_metrics([smap[a] for a in use], [tmap[a] for a in use],
+                                            higher_is_better=_hib(proxy.removesuffix(" (suite)")), topk=topk)
     return out
 
 

@@ -6,8 +6,8 @@ How NASLib draws them (branch ``zerocost``; ``naslib/runners/runner.py``, ``eval
 1. ``utils.set_seed(seed)`` seeds numpy, Python's ``random`` and torch.
 2. ``get_search_space(name, dataset)`` builds the space's ``Graph`` objects, and ``Graph.__init__`` draws
    ``self._id = random.random()`` for each: the global ``random`` generator advances by a fixed count per space
-   before anything is sampled (:data:`NASLIB_PRE_DRAW`: NB201 17, NB301 8, TransNAS-Bench-101 micro and macro 1,
-   NB101 1). These counts were measured by running NASLib's own ``zerocost`` code (``utils.set_seed``,
+   before anything is sampled (the space's ``naslib_pre_draw``: NB201 17, NB301 8, TransNAS-Bench-101 micro and
+   macro 1, NB101 1). These counts were measured by running NASLib's own ``zerocost`` code (``utils.set_seed``,
    ``ZeroCost``, ``get_search_space``, ``clone``) and comparing generator states; nothing else in the runner
    (zc json load, ``ZeroCost``, ``clone``, ``pre_process``) and nothing per draw (``set_spec``) consumes numbers.
 3. ``search_space.labeled_archs = [eval(arch) for arch in zc_api.keys()]``: the keys of ``zc_<space>.json[dataset]``
@@ -26,39 +26,31 @@ Example:
     >>> keys = [str((i, 0)) for i in range(10)]
     >>> import random; random.seed(9000)
     >>> _ = [random.random() for _ in range(17)]  # NASLib's NB201 constructor
-    >>> sample_archs(keys, 3, 9000, space="nasbench201") == [random.choice(keys) for _ in range(3)]
+    >>> sample_archs(keys, 3, 9000, pre_draw=17) == [random.choice(keys) for _ in range(3)]
     True
 """
 from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..errors import NaslibSwapError
-
-NB201_SUITE_FILES = {"cifar10": "cifar10", "ImageNet16-120": "ImageNet16-120"}
-
-#: ``random.random()`` calls NASLib (branch zerocost) makes between ``utils.set_seed`` and the first draw, per space
-#: (one per ``Graph`` built by ``get_search_space``); the same for every dataset/task of a space.
-NASLIB_PRE_DRAW: dict[str, int] = {
-    "nasbench201": 17,
-    "nasbench301": 8,
-    "transbench101_micro": 1,
-    "transbench101_macro": 1,
-    "nasbench101": 1,
-}
-
+from ..registry import get_space
 
 class SamplerError(NaslibSwapError):
     """A key list that cannot be found or a sample that cannot be drawn."""
 
 
-def suite_keys(space: str, dataset: str, data_root: str | Path | None = None, source: str = "suite") -> list[str]:
+def _space(space: Any) -> Any:
+    return get_space(space) if isinstance(space, str) else space
+
+
+def suite_keys(space: Any, dataset: str, data_root: str | Path | None = None, source: str = "suite") -> list[str]:
     """The architecture keys a suite run samples from, in the order of the suite's ``zc_<space>.json``.
 
     Args:
-        space: NASLib space name.
+        space: NASLib space name or space.
         dataset: dataset / task.
         data_root: the shared data folder.
         source: ``suite`` (NB201: the 9,445 archs of ``nb201/suite_zero_<dataset>.csv``; cifar100, which has no suite
@@ -73,16 +65,18 @@ def suite_keys(space: str, dataset: str, data_root: str | Path | None = None, so
 
     if source not in ("suite", "preview"):
         raise SamplerError(f"unknown key source '{source}'; use key_source=suite or key_source=preview")
-    if space == "nasbench201" and source == "suite":
-        table = gt.nb201_suite_table(NB201_SUITE_FILES.get(dataset, "cifar10"), data_root)
+    files = _space(space).suite_final_files
+    if files and source == "suite":  # one arch list for every dataset of the space: the first table's where absent
+        table = gt.nb201_suite_table(files.get(dataset, next(iter(files.values()))), data_root)
         return [str(a) for a in table["arch"]]
     return list(preview_task(space, dataset, data_root))
 
 
-def preview_task(space: str, dataset: str, data_root: str | Path | None = None) -> dict:
+def preview_task(space: Any, dataset: str, data_root: str | Path | None = None) -> dict:
     """``zc_<space>.json[dataset]`` of the preview files; NB101's older flat schema is nested one level deeper."""
     from ..data import groundtruth as gt
 
+    space = _space(space).name
     data = gt.preview_zc(space, data_root)
     if dataset in data:
         return data[dataset]
@@ -92,7 +86,7 @@ def preview_task(space: str, dataset: str, data_root: str | Path | None = None) 
     raise SamplerError(f"the suite preview file for {space} has no task '{dataset}'; its tasks: {', '.join(data)}")
 
 
-def sample_archs(keys: Sequence[str], n: int, seed: int, unique: bool = False, *, space: str | None = None,
+def sample_archs(keys: Sequence[str], n: int, seed: int, unique: bool = False, *, space: Any = None,
                  pre_draw: int | None = None) -> list[str]:
     """The ``n`` keys NASLib's zero-cost evaluator draws after ``utils.set_seed(seed)``.
 
@@ -101,7 +95,8 @@ def sample_archs(keys: Sequence[str], n: int, seed: int, unique: bool = False, *
         n: ``test_size``.
         seed: the run's seed (suite: 9000-9004).
         unique: NASLib's ``sample_without_replacement`` mode (each drawn key is removed from the list).
-        space: the NASLib space; sets ``pre_draw`` from :data:`NASLIB_PRE_DRAW` (give it to get NASLib's draw).
+        space: the NASLib space (or its name); sets ``pre_draw`` from its ``naslib_pre_draw`` (give it to get
+            NASLib's draw).
         pre_draw: ``random.random()`` calls to skip before drawing (overrides ``space``; default 0 without a space:
             a plain ``random.seed(seed)`` then ``random.choice``).
 
@@ -112,11 +107,12 @@ def sample_archs(keys: Sequence[str], n: int, seed: int, unique: bool = False, *
     if not pool:
         raise SamplerError("no architecture keys to sample from; check the space/dataset and the data folder")
     if n < 1:
-        raise SamplerError(f"--archs must be at least 1, got {n}")
+        raise SamplerError(f"the number of archs must be at least 1, got {n}", param="archs")
     if unique and n > len(pool):
-        raise SamplerError(f"--unique asks for {n} distinct archs but the key list has {len(pool)}; lower --archs")
+        raise SamplerError(f"a draw without replacement of {n} archs needs as many keys, but the list has {len(pool)}; "
+                           f"ask for fewer archs", param="archs")
     rnd = random.Random(seed)  # same state as random.seed(seed) gives the global generator
-    skip = pre_draw if pre_draw is not None else NASLIB_PRE_DRAW.get(space or "", 0)
+    skip = pre_draw if pre_draw is not None else (_space(space).naslib_pre_draw if space is not None else 0)
     for _ in range(int(skip)):
         rnd.random()  # what NASLib's Graph constructors consume before the draw
     out = []

@@ -62,9 +62,6 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """
 
-NAN_FLAGS = {0: "finite", 1: "nan", 2: "+inf", 3: "-inf"}
-
-
 class StoreError(NaslibSwapError):
     """A store that cannot be opened or that holds results of other settings."""
 
@@ -97,7 +94,7 @@ class Store:
             self.conn.executescript(SCHEMA)
             self.conn.commit()
         except (sqlite3.DatabaseError, OSError) as e:
-            raise StoreError(f"cannot open results store {self.path}: {e}; pass another --db path") from None
+            raise StoreError(f"cannot open results store {self.path}: {e}; use another path", param="db") from None
 
     def __enter__(self) -> "Store":
         return self
@@ -127,7 +124,7 @@ class Store:
             if new[:len(old)] != old:
                 raise StoreError(
                     f"{self.path} already holds a different sample for {space}/{dataset} seed {seed} "
-                    f"({len(old)} archs); use the same --unique/key_source or another --db"
+                    f"({len(old)} archs); use the same unique/key_source setting or another store", param="db"
                 )
         with self.conn:
             self.conn.execute("DELETE FROM samples WHERE space=? AND dataset=? AND seed=?", (space, dataset, seed))
@@ -210,7 +207,7 @@ def _where(space: str | None, dataset: str | None) -> tuple[str, list[Any]]:
 
 def _open_existing(db_path: str | Path) -> Store:
     if not Path(db_path).is_file():
-        raise StoreError(f"results store {db_path} not found; run `naslib-swap correlate --db {db_path} ...` first")
+        raise StoreError(f"results store {db_path} not found; run a correlation into it first", param="db")
     return Store(db_path)
 
 
@@ -255,8 +252,3 @@ def load_meta(db_path: str | Path) -> pd.DataFrame:
         return st.frame("SELECT space, dataset, proxy, GROUP_CONCAT(DISTINCT source) AS source, "
                         "GROUP_CONCAT(DISTINCT version) AS version, GROUP_CONCAT(DISTINCT config_hash) AS config_hash, "
                         "COUNT(*) AS rows, SUM(seconds) AS seconds FROM scores GROUP BY space, dataset, proxy")
-
-
-def load_runs(db_path: str | Path) -> pd.DataFrame:
-    with _open_existing(db_path) as st:
-        return st.frame("SELECT * FROM runs ORDER BY id")
