@@ -438,7 +438,7 @@ SEARCHES: Registry["SearchSpec"] = Registry("search method", "naslib_swap.optimi
 SEARCH_COMMON = ("seed", "budget", "device", "data_root", "progress")
 
 
-def register_space(cls: type) -> type:
+def register_space(cls: Any) -> Any:
     """Class decorator: register a :class:`~naslib_swap.spaces.base.SearchSpace` subclass under ``cls.name``."""
     SPACES.add(cls.name, cls, _source_of(cls))
     return cls

@@ -54,5 +54,6 @@ def reset_default_init(net: nn.Module, generator: torch.Generator) -> None:
     """Re-draw PyTorch's default initialisation of every module that has ``reset_parameters``, from ``generator``."""
     with seeded(generator):
         for m in net.modules():
-            if hasattr(m, "reset_parameters"):
-                m.reset_parameters()
+            reset = getattr(m, "reset_parameters", None)
+            if callable(reset):
+                reset()

@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from naslib_swap.proxies._hooks import reinitialise
+from naslib_swap.proxies.hooks import reinitialise
 from naslib_swap.proxies.teg import condition_number, per_sample_grads, per_sample_grads_loop
 from naslib_swap.registry import get_space
 from naslib_swap.rng import make_generator

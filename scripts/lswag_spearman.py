@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 
 from naslib_swap import get_space
-from naslib_swap.proxies._lswag_interval import NUM_BINS, check_interval, stored_interval
+from naslib_swap.proxies.lswag_interval import NUM_BINS, check_interval, stored_interval
 from naslib_swap.suite.layer_interval import lswag_from_profile, read_profiles
 
 

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from naslib_swap.errors import ProxyInputError
-from naslib_swap.proxies._lswag_interval import (check_interval, percentile_bin, read_intervals, spike_interval,
+from naslib_swap.proxies.lswag_interval import (check_interval, percentile_bin, read_intervals, spike_interval,
                                                  stored_interval, write_interval)
 from naslib_swap.proxies.base import Batch, ProxyContext, compute_proxy
 from naslib_swap.proxies.lswag import all_layer_terms, trace_forward
@@ -88,7 +88,7 @@ def test_psi_equals_swap_count_and_gelu_path() -> None:
         acts = [m for m in net.modules() if isinstance(m, act)]
         ref = swap_count(net, b.inputs, types=(nn.ReLU, nn.GELU), modules=acts)
         tr = trace_forward(copy.deepcopy(net), b.inputs)
-        from naslib_swap.proxies._hooks import unique_rows
+        from naslib_swap.proxies.hooks import unique_rows
         assert int(unique_rows(torch.cat(tr.patterns)).shape[0]) == ref
         lam = sum(all_layer_terms(copy.deepcopy(net), b)[1])
         v = compute_proxy("lswag", net, b, interval=(0, 10))
@@ -126,7 +126,7 @@ def test_zero_variance_weights_are_left_out() -> None:
 def test_layerwise_variant_and_interval_selection() -> None:
     net, b = _net(), _batch()
     tr, terms = all_layer_terms(copy.deepcopy(net), b)
-    from naslib_swap.proxies._hooks import unique_rows
+    from naslib_swap.proxies.hooks import unique_rows
     psi_l = [int(unique_rows(torch.cat([p for p, f in zip(tr.patterns, tr.feeds) if f == i])).shape[0])
              if i in tr.feeds else 0 for i in range(3)]
     expect = sum(t * p for t, p in zip(terms, psi_l))
@@ -223,18 +223,18 @@ def test_profile_gives_both_numerators_and_matches_the_proxies() -> None:
 
 
 def test_groundtruth_pool_draws_without_replacement() -> None:
-    from naslib_swap.suite.layer_interval import sample_archs
+    from naslib_swap.suite.layer_interval import profile_archs
 
     class GT(_TinySpace):
         def ground_truth(self, dataset, *, data_root=None, metric="val"):
             return {f"k{i}": float(i) for i in range(7)}
 
-    a = sample_archs(GT(), 5, seed=3, pool="groundtruth", dataset="d")
+    a = profile_archs(GT(), 5, seed=3, pool="groundtruth", dataset="d")
     assert len(set(a)) == 5 and set(a) <= {f"k{i}" for i in range(7)}
-    assert a == sample_archs(GT(), 5, seed=3, pool="groundtruth", dataset="d")
-    assert sorted(sample_archs(GT(), 50, seed=3, pool="groundtruth", dataset="d")) == sorted(f"k{i}" for i in range(7))
+    assert a == profile_archs(GT(), 5, seed=3, pool="groundtruth", dataset="d")
+    assert sorted(profile_archs(GT(), 50, seed=3, pool="groundtruth", dataset="d")) == sorted(f"k{i}" for i in range(7))
     with pytest.raises(Exception, match="pool"):
-        sample_archs(GT(), 5, seed=3, pool="bogus", dataset="d")
+        profile_archs(GT(), 5, seed=3, pool="bogus", dataset="d")
 
 
 def test_per_sample_grads_work_with_the_transnas_classification_loss() -> None:

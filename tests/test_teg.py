@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from naslib_swap.errors import ProxyInputError
-from naslib_swap.proxies._hooks import reinitialise
+from naslib_swap.proxies.hooks import reinitialise
 from naslib_swap.proxies.base import Batch, ProxyContext, compute_proxy
 from naslib_swap.proxies.teg import (
     condition_number, distinct_rows, fill_bad, linear_region_count, per_sample_grads, per_sample_grads_loop, random_crops,

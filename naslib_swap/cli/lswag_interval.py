@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import NaslibSwapError
-from ..proxies._lswag_interval import write_interval
+from ..proxies.lswag_interval import write_interval
 from ..suite.layer_interval import compute_profiles, interval_record, plot_curve
 from ._common import print_json
 

@@ -12,6 +12,7 @@ resizing the real CIFAR-10 images; :attr:`Batch.source` always names what was us
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -55,7 +56,7 @@ def _load(path: str) -> tuple[np.ndarray, np.ndarray]:
         return z["x"], z["y"]
 
 
-def load_images(name: str, data_root: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor, str]:
+def load_images(name: str, data_root: str | os.PathLike[str] | None = None) -> tuple[torch.Tensor, torch.Tensor, str]:
     """All images of an image set as normalised float tensors ``(N, 3, H, W)``, labels, and the set's description."""
     spec = IMAGE_SETS.get(name, IMAGE_SETS["cifar10"])
     x, y = _load(str(data_file(spec.file, data_root)))
@@ -82,7 +83,7 @@ def image_batches(
     sizes: Sequence[int],
     generator: torch.Generator,
     *,
-    data_root: str | Path | None = None,
+    data_root: str | os.PathLike[str] | None = None,
     device: torch.device | str = "cpu",
     input_shape: tuple[int, ...] | None = None,
     num_classes: int | None = None,

@@ -190,7 +190,8 @@ def context_for_graph(net: nn.Module, device: torch.device | None = None, seed: 
     generator = make_generator(seed, device)
     if space is None or dataset is None:
         return ProxyContext(device=device, generator=generator, dataset=dataset)
-    arch = net.get_hash() if callable(getattr(net, "get_hash", None)) else None
+    get_hash = getattr(net, "get_hash", None)
+    arch = get_hash() if callable(get_hash) else None
     return ProxyContext.for_space(space, dataset, generator=generator, device=device, arch=arch, net_seed=seed)
 
 
@@ -525,11 +526,11 @@ def use_zc_file(path: str | os.PathLike[str]) -> None:
             raise NaslibIntegrationError(f"{f} has no dataset '{dataset}'; it has {', '.join(data)}")
         return data[dataset]
 
-    nutils.get_zc_benchmark_api = get_zc_benchmark_api
+    nutils.get_zc_benchmark_api = get_zc_benchmark_api  # type: ignore[attr-defined]
     for modname in ("naslib.utils.get_dataset_api", "naslib.utils.utils"):
         mod = sys.modules.get(modname)
         if mod is not None and hasattr(mod, "get_zc_benchmark_api"):
-            mod.get_zc_benchmark_api = get_zc_benchmark_api
+            setattr(mod, "get_zc_benchmark_api", get_zc_benchmark_api)
 
 
 def use_shared_images(n: int = 256, seed: int = 0, data_root: str | os.PathLike[str] | None = None) -> None:
@@ -555,6 +556,7 @@ def use_shared_images(n: int = 256, seed: int = 0, data_root: str | os.PathLike[
         b = image_batches(dataset, [n], make_generator(seed), data_root=data_root, input_shape=shape,
                           num_classes=classes)[0]
         bs = int(_cfg_get(config, "batch_size", 64) or 64)
+        assert b.targets is not None  # image batches are labelled
         ds = TensorDataset(b.inputs, b.targets)
         loader = DataLoader(ds, batch_size=bs, shuffle=False)
         return loader, loader, loader, None, None

@@ -13,7 +13,7 @@ an activation is "on" where its output is > 0).
 
 * **Layers.** A layer is a module of type Conv1d/2d/3d, ConvTranspose2d or Linear that runs in the forward pass
   (its ``weight``; biases are not used), numbered in the order of its first call; a module called twice counts once.
-  The percentile bin of a layer and the interval come from :mod:`naslib_swap.proxies._lswag_interval`.
+  The percentile bin of a layer and the interval come from :mod:`naslib_swap.proxies.lswag_interval`.
 * **Per-sample gradients** come from ``torch.func`` (``functional_call`` + ``vmap`` + ``grad``): the loss of
   sample :math:`i` is the loss of the net on :math:`x_i` alone, so in train-mode BN a sample is normalised by its own
   statistics (BN modules get ``track_running_stats=False`` on a private copy so ``vmap`` can run them);
@@ -23,7 +23,7 @@ an activation is "on" where its output is > 0).
   op) carries no sample-wise information and would give :math:`1/\sqrt{0}`: it is left out of the sum, as ZiCo's
   code keeps only nonzero standard deviations. A layer with no such weight has no :math:`\Lambda_l` and is skipped.
 * **Psi's activations**: every ReLU/GELU module output (any rank) that runs before the first layer beyond bin
-  ``hi``; counted exactly with the bit-packed counter of :mod:`naslib_swap.proxies._hooks` (as ``swap_count``).
+  ``hi``; counted exactly with the bit-packed counter of :mod:`naslib_swap.proxies.hooks` (as ``swap_count``).
 * **Interval**: the option ``interval=(lo, hi)`` (bins; ``interval=2-7`` or ``all`` on the command line), else the one stored for ``(ctx.space, ctx.dataset)`` by
   ``naslib-swap lswag-interval``, else every layer ``(0, 10)`` (the paper's "ALL") with a warning.
 
@@ -61,8 +61,8 @@ from torch.func import functional_call, grad, replace_all_batch_norm_modules_, v
 
 from ..errors import ProxyInputError
 from ..registry import register_proxy
-from ._hooks import PatternCounter, activation_hooks, unique_rows
-from ._lswag_interval import DEFAULT_INTERVAL, check_interval, percentile_bin, stored_interval
+from .hooks import PatternCounter, activation_hooks, unique_rows
+from .lswag_interval import DEFAULT_INTERVAL, check_interval, percentile_bin, stored_interval
 from .base import Batch, ProxyContext
 
 REFERENCE = "Casarin et al., L-SWAG, CVPR 2025 (Eq. 1, 7, 8; App. D.2); no public code"
@@ -86,7 +86,7 @@ class Trace:
         return [percentile_bin(i + 1, self.num_layers) for i in range(self.num_layers)]
 
 
-def _act_types(acts: str | Sequence[str]) -> tuple[type[nn.Module], ...]:
+def act_types(acts: str | Sequence[str]) -> tuple[type[nn.Module], ...]:
     text = acts.replace("+", ",") if isinstance(acts, str) else ",".join(acts)  # "relu+gelu" on the CLI
     names = [a.strip().lower() for a in text.split(",") if a.strip()]
     bad = [a for a in names if a not in ACT_TYPES]
@@ -132,7 +132,7 @@ def trace_forward(net: nn.Module, inputs: torch.Tensor, acts: tuple[type[nn.Modu
         else:
             # an activation run after n_before layers feeds layer n_before (0-based), or the last one
             feeds.append(min(n_before, len(layers) - 1))
-            patterns.append(torch.cat(counters[id(m)]._parts))
+            patterns.append(counters[id(m)].rows())
     return Trace(layers, feeds, patterns)
 
 
@@ -198,7 +198,7 @@ def all_layer_terms_multi(net: nn.Module, batch: Batch, numerators: Sequence[str
                           acts: str | Sequence[str] = "relu+gelu", chunk_size: int | None = None,
                           trace: Trace | None = None) -> tuple[Trace, dict[str, list[float]]]:
     """Like :func:`all_layer_terms` for several numerators from one set of per-sample gradients (the costly part)."""
-    tr = trace or trace_forward(net, batch.inputs, _act_types(acts))
+    tr = trace or trace_forward(net, batch.inputs, act_types(acts))
     pnames = {id(p): n for n, p in net.named_parameters()}
     names = [pnames[id(m.weight)] for _, m in tr.layers]
     g = per_sample_grads(net, batch, names, chunk_size=chunk_size)
@@ -231,7 +231,7 @@ def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, ac
     if key in ctx.cache:
         tr, lam = ctx.cache[key]
     else:
-        tr = trace_forward(net, batch.inputs, _act_types(acts))
+        tr = trace_forward(net, batch.inputs, act_types(acts))
         inside = [i for i, b in enumerate(tr.bins()) if lo <= b <= hi]
         if not inside:
             raise ProxyInputError(f"no layer of this {tr.num_layers}-layer net falls in the L-SWAG bins {lo}..{hi}; "

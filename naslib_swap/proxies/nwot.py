@@ -25,6 +25,8 @@ Example:
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn as nn
 
@@ -67,7 +69,7 @@ def nwot(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
         raise ProxyInputError(f"nwot needs nn.ReLU modules, but {type(net).__name__} has none; "
                               f"use activation modules rather than functional calls")
     n = batch.inputs.shape[0]
-    state = {"K": torch.zeros(n, n, dtype=torch.float64, device=batch.inputs.device), "layers": 0}
+    state: dict[str, Any] = {"K": torch.zeros(n, n, dtype=torch.float64, device=batch.inputs.device), "layers": 0}
     # In a cell several ReLUs read the same node tensor (every conv of every outgoing edge of a node, and in a
     # supernet every conv op of one edge): their kernels are equal, so compute it once per tensor object.
     memo: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}

@@ -36,7 +36,7 @@ Metrics" (TEG-NAS, TPAMI; TE-NAS, ICLR 2021); code github VITA-Group/TEGNAS and 
     code's error :math:`\frac{1}{B_{te}} \sum_i \lVert \hat y_i - y_i \rVert_2^2`.
 
 Each metric is the mean over ``reinits`` (3) re-initialisations: conv/linear weights Kaiming-normal (fan-in), biases
-0, BN weight 1 bias 0 (:func:`naslib_swap.proxies._hooks.reinitialise` with ``"kaiming"``); ``init="none"`` keeps the
+0, BN weight 1 bias 0 (:func:`naslib_swap.proxies.hooks.reinitialise` with ``"kaiming"``); ``init="none"`` keeps the
 net's own weights (hand-built nets, tests).
 
 Failures (a non-finite or non-positive :math:`\lambda_{\min}`, a singular kernel) follow ``nan_policy``:
@@ -71,7 +71,7 @@ from torch.func import functional_call, jacrev
 
 from ..errors import ProxyInputError
 from ..registry import get_proxy, register_population_proxy, register_proxy
-from ._hooks import activation_hooks, pack_patterns, reinitialise, unique_rows
+from .hooks import activation_hooks, pack_patterns, reinitialise, unique_rows
 from .base import Batch, ProxyContext
 
 REFERENCE = ("Chen et al., TEG-NAS (TPAMI) / TE-NAS (ICLR 2021), Eqs. 4, 6, 8-9; "

@@ -7,7 +7,7 @@ profiles also give L-SWAG's Spearman on spaces known only through a sample, NB10
 and the SWAP counts needed to evaluate L-SWAG under *any* interval afterwards (:math:`\Psi_l` of the activations
 feeding each layer, and :math:`\Psi` of the activations of layers :math:`1..` up to the end of each bin). The
 per-bin mean and std of :math:`\Lambda_l` over all layers of all nets give the curve; the spike rule of
-:func:`naslib_swap.proxies._lswag_interval.spike_interval` gives ``(lo, hi)``. No ground truth is used.
+:func:`naslib_swap.proxies.lswag_interval.spike_interval` gives ``(lo, hi)``. No ground truth is used.
 
 Profiles are appended to a JSON-lines file as they finish, so a killed run loses nothing and a rerun computes only
 the missing archs.
@@ -22,13 +22,13 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 
-from ..proxies._hooks import unique_rows
-from ..proxies._lswag_interval import NUM_BINS, SPIKE_RULE, spike_interval
+from ..proxies.hooks import unique_rows
+from ..proxies.lswag_interval import NUM_BINS, SPIKE_RULE, spike_interval
 from ..errors import NaslibSwapError
-from ..proxies.lswag import _act_types, all_layer_terms_multi, trace_forward
+from ..proxies.lswag import act_types, all_layer_terms_multi, trace_forward
 from ..registry import get_space
 from ..rng import make_generator
-from ..scoring import derive_seed
+from ..rng import derive_seed
 
 
 def arch_profile(space: Any, dataset: str, arch: Any, *, seed: int = 0, batch_size: int = 64,
@@ -43,7 +43,7 @@ def arch_profile(space: Any, dataset: str, arch: Any, *, seed: int = 0, batch_si
     net.train(True)
     batch = sp.make_batch(dataset, batch_size, make_generator(derive_seed(seed, sp.name, dataset, key, "data")),
                           data_root=data_root, device=device)
-    tr = trace_forward(net, batch.inputs, _act_types(acts))
+    tr = trace_forward(net, batch.inputs, act_types(acts))
     _, terms = all_layer_terms_multi(net, batch, ("one", "mean"), acts=acts, trace=tr)
     lam, lam_mean = terms["one"], terms["mean"]
     bins = tr.bins()
@@ -98,7 +98,7 @@ def read_profiles(path: str | Path) -> list[dict[str, Any]]:
 POOLS = ("space", "groundtruth")
 
 
-def sample_archs(space: Any, n: int, seed: int, *, pool: str = "space", dataset: str | None = None,
+def profile_archs(space: Any, n: int, seed: int, *, pool: str = "space", dataset: str | None = None,
                  data_root: str | Path | None = None) -> list[str]:
     """``n`` random archs: ``pool="space"`` draws uniformly from the space (``space.sample``; repeats possible, as
     random draws); ``pool="groundtruth"`` draws without replacement from the archs with ground truth for ``dataset``
@@ -119,11 +119,11 @@ def sample_archs(space: Any, n: int, seed: int, *, pool: str = "space", dataset:
 def compute_profiles(space: str, dataset: str, n: int, *, seed: int = 0, batch_size: int = 64,
                      out: str | Path, data_root: str | Path | None = None, device: str = "cpu",
                      progress: bool = True, pool: str = "space") -> list[dict[str, Any]]:
-    """Profiles of ``n`` random archs (:func:`sample_archs`), appended to ``out`` (JSON lines) as they finish;
+    """Profiles of ``n`` random archs (:func:`profile_archs`), appended to ``out`` (JSON lines) as they finish;
     existing ones are reused."""
     sp = get_space(space)
     sp.check_dataset(dataset)
-    archs = sample_archs(sp, n, seed, pool=pool, dataset=dataset, data_root=data_root)
+    archs = profile_archs(sp, n, seed, pool=pool, dataset=dataset, data_root=data_root)
     done = {p["arch"]: p for p in read_profiles(out) if p.get("batch_size") == batch_size and "lam_mean" in p}
     todo = [a for a in dict.fromkeys(archs) if a not in done]
     it: Iterable[str] = todo

@@ -51,7 +51,7 @@ def canonical_label(label: str) -> str:
 # worker side
 # ---------------------------------------------------------------------------------------------------------------
 
-_WORKER: dict[str, Any] = {}
+_WORKER: dict[Any, Any] = {}
 
 
 def _init_worker(cfg: dict[str, Any], labels: list[str]) -> None:

@@ -78,7 +78,9 @@ def split_score(value: float) -> tuple[float | None, int]:
 
 def join_score(score: float | None, flag: int) -> float:
     """The raw value back from ``(score, nan_flag)``."""
-    return {0: score, 1: math.nan, 2: math.inf, 3: -math.inf}[int(flag)] if flag else float(score)  # type: ignore[arg-type]
+    if flag:
+        return {1: math.nan, 2: math.inf, 3: -math.inf}[int(flag)]
+    return math.nan if score is None else float(score)
 
 
 class Store:

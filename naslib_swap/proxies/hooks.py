@@ -52,8 +52,8 @@ def count_distinct_rows(packed: torch.Tensor) -> int:
         if packed.device.type == "cpu":
             s = np.sort(packed.numpy().ravel())
             return int(np.count_nonzero(s[1:] != s[:-1])) + 1
-        s = torch.sort(packed.view(-1)).values
-        return int((s[1:] != s[:-1]).sum().item()) + 1
+        t = torch.sort(packed.view(-1)).values
+        return int((t[1:] != t[:-1]).sum().item()) + 1
     return int(torch.unique(packed, dim=0).shape[0])
 
 
@@ -80,6 +80,10 @@ class PatternCounter:
         if self._rows > self.max_rows:  # bound memory on very large nets
             merged = unique_rows(torch.cat(self._parts))
             self._parts, self._rows = [merged], merged.shape[0]
+
+    def rows(self) -> torch.Tensor:
+        """The packed pattern rows gathered so far (one row per sample and position), in order."""
+        return torch.cat(self._parts)
 
     def count(self) -> int:
         if not self._parts:
