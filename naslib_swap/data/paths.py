@@ -15,7 +15,7 @@ ENV_VAR = "NASLIB_SWAP_DATA"
 _HOW = f"pass data_root or set {ENV_VAR} to the folder holding the shared benchmark data (nb201/, images/, ...)"
 
 
-def _candidates(data_root: str | Path | None) -> list[Path]:
+def _candidates(data_root: str | os.PathLike[str] | None) -> list[Path]:
     if data_root is not None:
         return [Path(data_root)]
     if os.environ.get(ENV_VAR):
@@ -24,7 +24,7 @@ def _candidates(data_root: str | Path | None) -> list[Path]:
     return [Path.cwd() / ".." / "shared" / "data", repo / ".." / "shared" / "data"]
 
 
-def resolve_data_root(data_root: str | Path | None = None) -> Path:
+def resolve_data_root(data_root: str | os.PathLike[str] | None = None) -> Path:
     """The data folder, or a one-line :class:`DataNotFoundError` saying where it looked and how to fix it."""
     tried = _candidates(data_root)
     for c in tried:
@@ -33,7 +33,7 @@ def resolve_data_root(data_root: str | Path | None = None) -> Path:
     raise DataNotFoundError(f"data folder not found (tried {', '.join(str(t) for t in tried)}); {_HOW}", param="data_root")
 
 
-def data_file(relative: str, data_root: str | Path | None = None) -> Path:
+def data_file(relative: str, data_root: str | os.PathLike[str] | None = None) -> Path:
     """Path of a file inside the data folder; a missing file raises an error naming it."""
     root = resolve_data_root(data_root)
     path = root / relative
