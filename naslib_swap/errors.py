@@ -42,7 +42,8 @@ class ProxyInputError(NaslibSwapError, ValueError):
 
 
 class GrammarError(NaslibSwapError, ValueError):
-    """A user string (proxy label, option, list, range) that does not follow the grammar of :mod:`naslib_swap.grammar`."""
+    """A user string (proxy label, option, list, range) that does not follow the grammar of
+    :mod:`naslib_swap.grammar`."""
 
 
 class OptionError(NaslibSwapError, ValueError):

@@ -21,7 +21,8 @@ def derive_seed(*parts: Any) -> int:
     use), so a score depends only on what it is a score of.
 
     Example:
-        >>> derive_seed(9000, "nasbench201", "cifar10", "(0, 1, 2, 3, 4, 0)", "net") == derive_seed(9000, "nasbench201", "cifar10", "(0, 1, 2, 3, 4, 0)", "net")
+        >>> (derive_seed(9000, "nasbench201", "cifar10", "(0, 1, 2, 3, 4, 0)", "net")
+        ...  == derive_seed(9000, "nasbench201", "cifar10", "(0, 1, 2, 3, 4, 0)", "net"))
         True
     """
     h = hashlib.sha256("|".join(map(str, parts)).encode()).digest()

@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"per-sample grads of {len(names)} layers: torch.func {vm_t[-1]:.2f} CPU s, loop {lp_t[-1]:.2f} CPU s, "
               f"max |dLambda_l| {diff:.2e}")
     if vm_t:
-        print(f"median per-sample gradients (CPU s): torch.func {statistics.median(vm_t):.2f}, loop {statistics.median(lp_t):.2f} "
+        print(f"median per-sample gradients (CPU s): torch.func {statistics.median(vm_t):.2f}, "
+              f"loop {statistics.median(lp_t):.2f} "
               f"({statistics.median(lp_t) / statistics.median(vm_t):.1f}x)")
     return 0
 

@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         sync()
 
     def proxy(name: str, net: torch.nn.Module) -> None:
-        ctx = ProxyContext.for_space(space, args.dataset, generator=torch.Generator().manual_seed(0), device=args.device)
+        ctx = ProxyContext.for_space(space, args.dataset, generator=torch.Generator().manual_seed(0),
+                                     device=args.device)
         compute_proxy(name, net, batch, ctx, copy_net=False)
         sync()
 

@@ -59,7 +59,8 @@ def check(space_name: str, task: str, limit: int | None, seed: int, show: int, d
             print(f"  MISMATCH {space_name}/{task} {k}: params {got_p} vs {want_p}, flops {got_f} vs {want_f}")
     dt = time.time() - t0
     print(f"{space_name:20s} {task:16s} {ok}/{len(keys)} match ({100.0 * ok / max(len(keys), 1):.1f}%)"
-          f"{' [subset of ' + str(len(entries)) + ']' if len(keys) < len(entries) else ''}  {dt / max(len(keys), 1):.2f} s/arch",
+          f"{' [subset of ' + str(len(entries)) + ']' if len(keys) < len(entries) else ''}  "
+          f"{dt / max(len(keys), 1):.2f} s/arch",
           flush=True)
     return ok, len(keys)
 

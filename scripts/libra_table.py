@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from naslib_swap.grammar import parse_range
 from naslib_swap.ensemble.libra import TARGET, default_tolerance, libra_protocol, store_table, suite_table
+from naslib_swap.grammar import parse_range
 from naslib_swap.suite.store import load_scores
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     evals = parse_range(args.eval_seeds)
     exclude = {p for p in args.exclude.split(",") if p}
     results = []
-    print("| space / task | pool | archs | fit / eval | LIBRA chose (z1, z2, z3) | held-out rank_sum | held-out rank_product "
-          "| held-out z1 alone | same-sample rank_sum | paper LIBRA | paper AZ-NAS |")
+    print("| space / task | pool | archs | fit / eval | LIBRA chose (z1, z2, z3) | held-out rank_sum "
+          "| held-out rank_product | held-out z1 alone | same-sample rank_sum | paper LIBRA | paper AZ-NAS |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for space, dataset in tasks:
         use_db = bool(args.db) and not load_scores(args.db, space, dataset).empty

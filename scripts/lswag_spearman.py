@@ -20,7 +20,6 @@ from naslib_swap import get_space
 from naslib_swap.proxies.lswag_interval import NUM_BINS, check_interval, stored_interval
 from naslib_swap.suite.layer_interval import lswag_from_profile, read_profiles
 
-
 MIN_BASELINE_ARCHS = 10  # a Spearman over fewer shared archs says nothing; the comparison is left out
 
 
@@ -44,7 +43,7 @@ def _baselines(sp, dataset: str, profs: list[dict], truth: dict[str, dict[str, f
     return {"n": len(held), "rho": rho, "lswag_same_archs": same}
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("profiles")
     ap.add_argument("--space", required=True)
@@ -52,21 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", default=None, help="lo-hi bins (default: the stored interval)")
     ap.add_argument("--intervals", default=None, help="interval file (default: the user cache / env var)")
     ap.add_argument("--baselines", action="store_true",
-                    help="also the suite's proxies stored in its preview zc_<space>.json, on the profiled archs it holds")
+                    help="also the suite's proxies stored in its preview zc_<space>.json, "
+                         "on the profiled archs it holds")
     ap.add_argument("--scores-out", default=None,
                     help="write per-arch scores (lswag all layers with both numerators, layer-wise, "
                          "Lambda, Psi) as JSON lines: a compact record of the profiles")
     ap.add_argument("--json", action="store_true")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
-    profs = list({p["arch"]: p for p in read_profiles(args.profiles)}.values())
-    sp = get_space(args.space)
-    truth = {"val": sp.ground_truth(args.dataset, metric="val")}
-    try:
-        truth["test"] = sp.ground_truth(args.dataset, metric="test")
-    except ValueError:  # NB101/NB301 (preview files) and TransNAS-Bench-101 have validation figures only
-        pass
-    iv = check_interval(args.interval) if args.interval else stored_interval(args.space, args.dataset, args.intervals)
+
+def _variants(profs: list[dict], iv) -> dict:
+    """The L-SWAG variants to rank, by name: a function of one profile each."""
     variants = {"lswag all (0-10)": lambda p: lswag_from_profile(p, (0, 10)),
                 "lswag_layerwise all": lambda p: lswag_from_profile(p, (0, 10), layerwise=True),
                 "Lambda alone (all)": lambda p: sum(v for v in p["lam"] if v is not None),
@@ -79,7 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         variants[f"lswag_layerwise {iv[0]}-{iv[1]}"] = lambda p: lswag_from_profile(p, iv, layerwise=True)
     for b in range(NUM_BINS):
         variants[f"lswag bin {b}"] = (lambda b: lambda p: lswag_from_profile(p, (b, b)))(b)
-    out = {"n": len(profs), "interval": iv, "rho": {}}
+    return variants
+
+
+def _spearman_rows(variants: dict, profs: list[dict], truth: dict[str, dict[str, float]]) -> dict:
+    """Per variant, the Spearman of its scores with each ground-truth metric (finite scores only)."""
+    rho = {}
     for name, fn in variants.items():
         s = np.array([fn(p) for p in profs], dtype=float)
         row = {}
@@ -87,17 +87,48 @@ def main(argv: list[str] | None = None) -> int:
             y = np.array([t[p["arch"]] for p in profs], dtype=float)
             ok = np.isfinite(s)
             row[m] = float(stats.spearmanr(s[ok], y[ok]).statistic) if ok.sum() > 2 else float("nan")
-        out["rho"][name] = row
+        rho[name] = row
+    return rho
+
+
+def _write_scores(path: str, profs: list[dict]) -> None:
+    with open(path, "w") as fh:
+        for p in profs:
+            rec = {"arch": p["arch"],  # no ground truth: benchmark data stays in the shared folder
+                   "lswag": lswag_from_profile(p, (0, 10)),
+                   "lswag_layerwise": lswag_from_profile(p, (0, 10), layerwise=True),
+                   "lambda": sum(v for v in p["lam"] if v is not None), "psi": p["psi_upto"][-1]}
+            if "lam_mean" in p:
+                rec["lswag_mean"] = lswag_from_profile(p, (0, 10), numerator="mean")
+            fh.write(json.dumps(rec) + "\n")
+
+
+def _print_baselines(b: dict) -> None:
+    if b["n"] < MIN_BASELINE_ARCHS:
+        print(f"suite baselines: only {b['n']} of these archs are in the preview file (< {MIN_BASELINE_ARCHS}); "
+              "no comparison")
+    else:
+        print(f"suite baselines (preview file, real images) on {b['n']} of these archs; "
+              f"lswag all layers on the same archs: val {b['lswag_same_archs']:+.3f}")
+        for name, rho in sorted(b["rho"].items(), key=lambda kv: -kv[1]):
+            print(f"  {name:28s} val {rho:+.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+
+    profs = list({p["arch"]: p for p in read_profiles(args.profiles)}.values())
+    sp = get_space(args.space)
+    truth = {"val": sp.ground_truth(args.dataset, metric="val")}
+    try:
+        truth["test"] = sp.ground_truth(args.dataset, metric="test")
+    except ValueError:  # NB101/NB301 (preview files) and TransNAS-Bench-101 have validation figures only
+        pass
+    iv = check_interval(args.interval) if args.interval else stored_interval(args.space, args.dataset, args.intervals)
+    variants = _variants(profs, iv)
+    out = {"n": len(profs), "interval": iv, "rho": _spearman_rows(variants, profs, truth)}
     if args.scores_out:
-        with open(args.scores_out, "w") as fh:
-            for p in profs:
-                rec = {"arch": p["arch"],  # no ground truth: benchmark data stays in the shared folder
-                       "lswag": lswag_from_profile(p, (0, 10)),
-                       "lswag_layerwise": lswag_from_profile(p, (0, 10), layerwise=True),
-                       "lambda": sum(v for v in p["lam"] if v is not None), "psi": p["psi_upto"][-1]}
-                if "lam_mean" in p:
-                    rec["lswag_mean"] = lswag_from_profile(p, (0, 10), numerator="mean")
-                fh.write(json.dumps(rec) + "\n")
+        _write_scores(args.scores_out, profs)
     if args.baselines:
         out["baselines"] = _baselines(sp, args.dataset, profs, truth)
     if args.json:
@@ -107,17 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, row in out["rho"].items():
             print(f"  {name:28s} " + "  ".join(f"{m} {v:+.3f}" for m, v in row.items()))
         if args.baselines:
-            b = out["baselines"]
-            if b["n"] < MIN_BASELINE_ARCHS:
-                print(f"suite baselines: only {b['n']} of these archs are in the preview file (< {MIN_BASELINE_ARCHS}); "
-                      "no comparison")
-            else:
-                print(f"suite baselines (preview file, real images) on {b['n']} of these archs; "
-                      f"lswag all layers on the same archs: val {b['lswag_same_archs']:+.3f}")
-                for name, rho in sorted(b["rho"].items(), key=lambda kv: -kv[1]):
-                    print(f"  {name:28s} val {rho:+.3f}")
+            _print_baselines(out["baselines"])
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -21,9 +21,13 @@ import torch
 from scipy import stats
 from tqdm import tqdm
 
+# naslib_swap.integrations.naslib first: it adds the ``collections`` aliases that ``import naslib.predictors`` needs
 import naslib_swap.integrations.naslib as nl
+
+# isort: split
 from naslib.predictors import ZeroCost
 from naslib.search_spaces import NasBench201SearchSpace
+
 from naslib_swap.data.groundtruth import preview_zc
 from naslib_swap.modelstats import count_parameters
 from naslib_swap.proxies.base import ProxyContext, compute_proxy

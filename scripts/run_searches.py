@@ -17,10 +17,10 @@ from pathlib import Path
 
 import torch
 
+from naslib_swap.grammar import parse_assignments
 from naslib_swap.modelstats import model_stats
 from naslib_swap.registry import get_search, get_space
 from naslib_swap.rng import make_generator
-from naslib_swap.grammar import parse_assignments
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 

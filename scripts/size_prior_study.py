@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         for rule in ("p90", "max", "mean+2std"):
             priors[f"auto {rule} {tuple(round(v, 3) for v in sampled_size_prior('nasbench201', ds, rule=rule))}"] = (
                 sampled_size_prior("nasbench201", ds, rule=rule), "paper")
-        print(f"\n{ds}: Spearman vs the suite's val accuracy ({len(df)} scores, seeds {sorted(int(s) for s in df['seed'].unique())})")
+        print(f"\n{ds}: Spearman vs the suite's val accuracy "
+              f"({len(df)} scores, seeds {sorted(int(s) for s in df['seed'].unique())})")
         rows = {"swap (no prior)": []}
         rows.update({k: [] for k in priors})
         for seed, g in df.groupby("seed"):
@@ -60,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                 f = np.array([size_regulariser(t, mu, sigma, "code" if formula == "code-m" else "paper") for t in th])
                 rows[name].append(spearmanr(s * f, y).statistic)
         for name, vals in rows.items():
-            print(f"  {name:38s} {np.mean(vals):.3f} +- {np.std(vals):.3f}  (per seed: {', '.join(f'{v:.3f}' for v in vals)})")
+            print(f"  {name:38s} {np.mean(vals):.3f} +- {np.std(vals):.3f}  "
+                  f"(per seed: {', '.join(f'{v:.3f}' for v in vals)})")
     return 0
 
 

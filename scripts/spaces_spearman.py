@@ -1,4 +1,4 @@
-"""Spearman of swap / reg_swap (and the suite's baselines) with ground truth on a space/task, resumable.
+r"""Spearman of swap / reg_swap (and the suite's baselines) with ground truth on a space/task, resumable.
 
 Scores ``--archs`` architectures (the preview file's archs for NB101/NB301; for TransNAS-Bench-101 the preview
 file's archs of that task, whose ground truth comes from ``tnb101/*_accuracy.csv``) with ``naslib_swap.score``,
@@ -6,7 +6,8 @@ appending each arch's scores to a JSON-lines file (re-running resumes), then pri
 and of the suite's baselines stored in the preview file for the same archs.
 
 Usage:
-    nice -n 10 python scripts/spaces_spearman.py --space nasbench301 --dataset cifar10 --archs 100 --out /tmp/nb301.jsonl
+    nice -n 10 python scripts/spaces_spearman.py --space nasbench301 --dataset cifar10 --archs 100 \
+        --out /tmp/nb301.jsonl
 
 ``--db FILE`` also copies every scored arch into the package's results store (seed = the scoring seed), so that
 ``naslib-swap libra --db FILE`` can pool these proxies with the suite's baselines.
@@ -26,8 +27,8 @@ from scipy.stats import spearmanr
 from tqdm import tqdm
 
 from naslib_swap.data.groundtruth import preview_zc
-from naslib_swap.registry import get_space
 from naslib_swap.grammar import split_list
+from naslib_swap.registry import get_space
 from naslib_swap.scoring import score
 
 
@@ -48,7 +49,8 @@ def _to_store(db: str, space: str, dataset: str, seed: int, done: dict[str, dict
     with Store(db) as st:  # INSERT OR REPLACE: copying the same records again changes nothing
         for arch, scores in done.items():
             n = max(len(scores), 1)  # the file keeps one time per arch: split it evenly over its proxies
-            st.write_arch(space, dataset, seed, arch, [(p, v, times.get(arch, float("nan")) / n) for p, v in scores.items()],
+            st.write_arch(space, dataset, seed, arch,
+                          [(p, v, times.get(arch, float("nan")) / n) for p, v in scores.items()],
                           version=__version__, config_hash="spaces_spearman", source="scripts/spaces_spearman.py")
     print(f"{len(done)} archs written to {db}")
 
@@ -102,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     truth = space.ground_truth(args.dataset)
     scored = [k for k in keys if space.key(k) in done]
     print(f"{args.space}/{args.dataset}: {len(scored)} of {len(keys)} selected archs scored "
-          f"(preview holds {len(entries)}); ground truth from {'tnb101 csv' if 'trans' in args.space else 'preview file'}")
+          f"(preview holds {len(entries)}); "
+          f"ground truth from {'tnb101 csv' if 'trans' in args.space else 'preview file'}")
     y = [truth[space.key(k)] for k in scored]
     proxies = split_list(args.proxies)
     rows = []

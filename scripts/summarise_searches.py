@@ -59,7 +59,8 @@ def table(rows: list[dict]) -> str:
             cells.append(f"{v.mean():.2f} ± {v.std():.2f}")
         t = np.array([r["search_time_s"] for r in rs])
         out.append(f"| {tag} | {len(rs)} | " + " | ".join(cells) +
-                   f" | {np.mean([r['params_m'] for r in rs]):.3f} | {t.mean():.0f} | {np.mean([r['n_scored'] for r in rs]):.0f} |")
+                   f" | {np.mean([r['params_m'] for r in rs]):.3f} | {t.mean():.0f} | "
+                   f"{np.mean([r['n_scored'] for r in rs]):.0f} |")
     return "\n".join(out)
 
 
@@ -68,8 +69,9 @@ def per_run(rows: list[dict]) -> str:
     for r in rows:
         if r["tag"].startswith("dsize-"):
             continue
-        out.append(f"| {r['tag']} | {r['seed']} | `{r['arch_str']}` | {r['test_cifar10']:.2f} | {r['test_cifar100']:.2f} | "
-                   f"{r['test_ImageNet16-120']:.2f} | {r['params_m']:.3f} | {r['search_time_s']:.0f} |")
+        out.append(f"| {r['tag']} | {r['seed']} | `{r['arch_str']}` | {r['test_cifar10']:.2f} | "
+                   f"{r['test_cifar100']:.2f} | {r['test_ImageNet16-120']:.2f} | {r['params_m']:.3f} | "
+                   f"{r['search_time_s']:.0f} |")
     return "\n".join(out)
 
 

@@ -20,10 +20,10 @@ import torch
 from scipy.stats import spearmanr
 from tqdm import tqdm
 
+from naslib_swap.grammar import parse_call, split_list
 from naslib_swap.proxies.teg import teg as teg_combine
 from naslib_swap.registry import get_proxy, get_space
 from naslib_swap.rng import make_generator
-from naslib_swap.grammar import parse_call, split_list
 from naslib_swap.scoring import ArchScorer
 
 
@@ -60,12 +60,14 @@ def main() -> None:
             if args.max_minutes and time.time() - t_start > 60 * args.max_minutes:
                 break
             res = scorer.score_arch(key)
-            row = {"arch": key, **{n: r.score for n, r in zip(names, res)}, **{f"t_{n}": r.time_s for n, r in zip(names, res)}}
+            row = {"arch": key, **{n: r.score for n, r in zip(names, res)},
+                   **{f"t_{n}": r.time_s for n, r in zip(names, res)}}
             f.write(json.dumps(row) + "\n")
             f.flush()
             done[key] = row
     rows = [done[k] for k in pick if k in done]
-    print(f"{args.dataset}: {len(rows)} archs scored (of {len(pick)} asked); data: {scorer.space.make_batch(args.dataset, 2, make_generator(0)).source}")
+    print(f"{args.dataset}: {len(rows)} archs scored (of {len(pick)} asked); "
+          f"data: {scorer.space.make_batch(args.dataset, 2, make_generator(0)).source}")
     for n in names:
         print(f"  mean s/arch {n}: {np.mean([r['t_' + n] for r in rows]):.3f}")
     cols = {n: [r[n] for r in rows] for n in names}

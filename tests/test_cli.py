@@ -5,9 +5,8 @@ import sys
 
 import pytest
 
-from naslib_swap.cli import main
-
 from conftest import NEEDS_DATA
+from naslib_swap.cli import main
 
 ARCH = "(0, 2, 3, 2, 3, 1)"
 
@@ -29,7 +28,8 @@ def run(capsys, *argv):
          "unknown dataset 'imagenet' for space nasbench201"),
         (["score", "--space", "nasbench201", "--dataset", "cifar10", "--arch", "(0, 2, 3)", "--proxies", "swap"],
          "has 3 entries, not 6; expected"),
-        (["score", "--space", "nasbench201", "--dataset", "cifar10", "--arch", "(0, 2, 3, 2, 3, 9)", "--proxies", "swap"],
+        (["score", "--space", "nasbench201", "--dataset", "cifar10", "--arch", "(0, 2, 3, 2, 3, 9)",
+          "--proxies", "swap"],
          "op indices must be integers 0..4"),
         (["score", "--space", "nasbench201", "--dataset", "cifar10", "--arch", "zebra", "--proxies", "swap"],
          "cannot parse it"),

@@ -60,7 +60,8 @@ def test_plugin_loaded_lazily_and_reachable(tmp_path: Path) -> None:
         net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 3))
         b = Batch(torch.zeros(2, 3, 8, 8), None)
         print(json.dumps({"before": before, "after": after, "listed": "demo_depth" in reg.list_proxies("demo_*"),
-                          "score": compute_proxy("demo_depth", net, b), "scaled": compute_proxy("demo_depth", net, b, scale=2.0),
+                          "score": compute_proxy("demo_depth", net, b),
+                          "scaled": compute_proxy("demo_depth", net, b, scale=2.0),
                           "source": reg.PROXIES.source("demo_depth"), "builtin_swap": "swap" in reg.list_proxies()}))
     """)
     assert proc.returncode == 0, proc.stderr

@@ -10,8 +10,14 @@ import pytest
 
 from naslib_swap.data.groundtruth import has_data
 from naslib_swap.ensemble.entropy import conditional_entropy, entropy, information_gain, n_bins
-from naslib_swap.ensemble.libra import (LibraError, combine, default_tolerance, libra_protocol, libra_select,
-                                        split_samples)
+from naslib_swap.ensemble.libra import (
+    LibraError,
+    combine,
+    default_tolerance,
+    libra_protocol,
+    libra_select,
+    split_samples,
+)
 
 
 def test_bins_and_entropies_by_hand() -> None:

@@ -10,10 +10,16 @@ import torch
 import torch.nn as nn
 
 from naslib_swap.errors import ProxyInputError
-from naslib_swap.proxies.lswag_interval import (check_interval, percentile_bin, read_intervals, spike_interval,
-                                                 stored_interval, write_interval)
 from naslib_swap.proxies.base import Batch, ProxyContext, compute_proxy
 from naslib_swap.proxies.lswag import all_layer_terms, trace_forward
+from naslib_swap.proxies.lswag_interval import (
+    check_interval,
+    percentile_bin,
+    read_intervals,
+    spike_interval,
+    stored_interval,
+    write_interval,
+)
 from naslib_swap.proxies.swap import swap_count
 from naslib_swap.registry import get_proxy
 
@@ -78,7 +84,7 @@ def test_layers_in_forward_order_and_bins() -> None:
     assert [n for n, _ in tr.layers] == ["early", "late"]
     assert tr.bins() == [5, 10]
     assert tr.feeds == [1]  # the ReLU feeds the second layer
-    assert [percentile_bin(l, 10) for l in range(1, 11)] == list(range(1, 11))
+    assert [percentile_bin(i, 10) for i in range(1, 11)] == list(range(1, 11))
 
 
 def test_psi_equals_swap_count_and_gelu_path() -> None:

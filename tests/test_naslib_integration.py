@@ -173,9 +173,10 @@ def test_naslib_runner_reads_our_zc_file_with_predictor_swap(tmp_path: Path) -> 
                    f"out_dir: {tmp_path / 'run'}\nconfig_type: zc_swap\nseed: 0\nbatch_size: 64\ncutout: False\n"
                    "cutout_length: 16\ncutout_prob: 1.0\ntrain_portion: 0.7\n")
     env = dict(os.environ)
-    proc = subprocess.run([sys.executable, "-c", "import sys; from naslib_swap.cli import main; sys.exit(main(sys.argv[1:]))", "naslib-run", "--config", str(cfg),
-                           "--zc-json", str(zc_file), "--shared-images", "64"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-c",
+                           "import sys; from naslib_swap.cli import main; sys.exit(main(sys.argv[1:]))",
+                           "naslib-run", "--config", str(cfg), "--zc-json", str(zc_file), "--shared-images", "64"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp_path / "run" / "zc_swap" / "nasbench201" / "cifar10" / "swap" / "0" / "scores.json"
     assert out.is_file(), proc.stderr[-2000:]

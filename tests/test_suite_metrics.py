@@ -41,7 +41,8 @@ def test_precision_at_topk_uses_orientation():
 
 
 def test_summarise_mean_std():
-    per_seed = {s: correlation_metrics(np.arange(10) + (np.arange(10) % (s + 2)), np.arange(10), topk=()) for s in range(3)}
+    per_seed = {s: correlation_metrics(np.arange(10) + (np.arange(10) % (s + 2)), np.arange(10), topk=())
+                for s in range(3)}
     out = summarise(per_seed)
     vals = [per_seed[s]["spearman"] for s in range(3)]
     assert out["spearman"] == pytest.approx(np.mean(vals))

@@ -39,7 +39,8 @@ KEYS = [str(tuple(int(v) for v in np.random.default_rng(0).integers(0, 5, 6)) + 
 def test_with_replacement_matches_naslib(seed):
     ours = sample_archs(KEYS, 120, seed, space="nasbench201")
     assert ours == naslib_style_draw(KEYS, 120, seed)
-    assert sample_archs(KEYS, 120, seed, space="transbench101_micro") == naslib_style_draw(KEYS, 120, seed, graphs_built=1)
+    assert (sample_archs(KEYS, 120, seed, space="transbench101_micro")
+            == naslib_style_draw(KEYS, 120, seed, graphs_built=1))
     assert len(set(ours)) < len(ours)  # with replacement: 120 draws from 300 keys repeat (birthday bound)
 
 

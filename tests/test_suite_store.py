@@ -1,4 +1,5 @@
-"""The results store: SQLite WAL, a commit per arch; a run killed with SIGKILL resumes with exactly the expected rows."""
+"""The results store: SQLite WAL, a commit per arch; a run killed with SIGKILL resumes with exactly the expected
+rows."""
 from __future__ import annotations
 
 import math

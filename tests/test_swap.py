@@ -7,8 +7,8 @@ import torch.nn as nn
 from naslib_swap import get_space
 from naslib_swap.errors import OptionError, ProxyInputError
 from naslib_swap.modelstats import count_parameters
-from naslib_swap.proxies.hooks import PatternCounter, activation_hooks, pack_patterns, reference_pattern_count
 from naslib_swap.proxies.base import Batch, ProxyContext, compute_proxy
+from naslib_swap.proxies.hooks import PatternCounter, activation_hooks, pack_patterns, reference_pattern_count
 from naslib_swap.proxies.swap import auto_size_prior, size_regulariser, swap_count
 
 

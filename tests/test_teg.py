@@ -10,14 +10,20 @@ import torch
 import torch.nn as nn
 
 from naslib_swap.errors import ProxyInputError
-from naslib_swap.proxies.hooks import reinitialise
 from naslib_swap.proxies.base import Batch, ProxyContext, compute_proxy
+from naslib_swap.proxies.hooks import reinitialise
 from naslib_swap.proxies.teg import (
-    condition_number, distinct_rows, fill_bad, linear_region_count, per_sample_grads, per_sample_grads_loop, random_crops,
-    teg, teg_ranks,
+    condition_number,
+    distinct_rows,
+    fill_bad,
+    linear_region_count,
+    per_sample_grads,
+    per_sample_grads_loop,
+    random_crops,
+    teg,
+    teg_ranks,
 )
 from naslib_swap.registry import get_proxy
-
 
 
 def _tiny_bn_net() -> nn.Module:
@@ -229,5 +235,6 @@ def test_teg_rank_sum_and_bad_values() -> None:
 
 
 def test_fill_bad_uses_worst_seen_so_far() -> None:
-    assert fill_bad([float("nan"), 2.0, 1.0, float("nan"), 4.0], lower_is_better=True) == [4.0, 2.0, 1.0, 2.0, 4.0]  # leading: worst overall
+    # leading: worst overall
+    assert fill_bad([float("nan"), 2.0, 1.0, float("nan"), 4.0], lower_is_better=True) == [4.0, 2.0, 1.0, 2.0, 4.0]
     assert fill_bad([5.0, float("nan"), 3.0, float("nan")], lower_is_better=False) == [5.0, 5.0, 3.0, 3.0]

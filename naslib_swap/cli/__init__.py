@@ -17,7 +17,8 @@ from ..errors import NaslibSwapError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="naslib-swap",
-        description="Training-free NAS proxies (SWAP, reg-SWAP, L-SWAG, LIBRA, TEG, Zero-Cost-PT) on NASLib's benchmarks.",
+        description="Training-free NAS proxies (SWAP, reg-SWAP, L-SWAG, LIBRA, TEG, Zero-Cost-PT) "
+                    "on NASLib's benchmarks.",
     )
     parser.add_argument("--version", action="version", version=f"naslib-swap {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -7,12 +7,12 @@ import sys
 from typing import Any, Sequence
 
 
-
 def add_common(p: argparse.ArgumentParser, *, batch: bool = True) -> None:
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     if batch:
         p.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: the proxy's, else 64)")
-    p.add_argument("--data-root", default=None, help="shared data folder (default: $NASLIB_SWAP_DATA or ../shared/data)")
+    p.add_argument("--data-root", default=None,
+                   help="shared data folder (default: $NASLIB_SWAP_DATA or ../shared/data)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 

@@ -5,8 +5,8 @@ import argparse
 import math
 from typing import Any
 
-from ..suite.config import resolve
 from ..grammar import parse_range
+from ..suite.config import resolve
 from ._common import print_json, print_table
 
 
@@ -18,7 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--space", default=None, help="nasbench201, ... (NASLib names)")
     p.add_argument("--dataset", default=None, help="cifar10, cifar100, ImageNet16-120, or a TransNAS task")
-    p.add_argument("--proxies", default=None, help="comma-separated proxies, options in brackets (default swap,reg_swap)")
+    p.add_argument("--proxies", default=None,
+                   help="comma-separated proxies, options in brackets (default swap,reg_swap)")
     p.add_argument("--seeds", default=None, help="e.g. 9000-9004 (default) or 9000,9002")
     p.add_argument("--archs", type=int, default=None, help="archs drawn per seed (default 1000)")
     p.add_argument("--db", required=True, help="SQLite results file (created or resumed)")

@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pool", default=None, help="comma-separated candidate proxies (default: every proxy in the table)")
     p.add_argument("--archs", type=int, default=1000, help="archs per sample (default 1000)")
     p.add_argument("--tolerance", type=float, default=None,
-                   help="Spearman window below the best proxy (default 0.1; 0.2 for micro autoencoder, macro room_layout)")
+                   help="Spearman window below the best proxy "
+                        "(default 0.1; 0.2 for micro autoencoder, macro room_layout)")
     p.add_argument("--combine", choices=COMBINE_METHODS, default="rank_sum")
     p.add_argument("--data-root", default=None)
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -40,23 +41,26 @@ def run(args: argparse.Namespace) -> int:
     if args.archs < 3:
         raise NaslibSwapError(f"--archs must be at least 3, got {args.archs}")
     if args.db:
-        table = store_table(args.db, args.space, args.dataset, data_root=args.data_root, baselines=not args.no_baselines)
+        table = store_table(args.db, args.space, args.dataset, data_root=args.data_root,
+                            baselines=not args.no_baselines)
     else:
         table = suite_table(args.space, args.dataset, args.data_root)
     pool = split_list(args.pool) if args.pool else [c for c in table.columns if c != TARGET]
     tol = args.tolerance if args.tolerance is not None else default_tolerance(args.space, args.dataset)
     res: dict[str, Any] = {"space": args.space, "dataset": args.dataset, "source": args.db or "suite baselines",
                            "tolerance": tol, "combine": args.combine}
-    res.update(libra_protocol(table, pool, n=args.archs, fit_seed=args.fit_seed, eval_seeds=parse_range(args.eval_seeds),
-                              tolerance=tol, combine_method=args.combine))
+    res.update(libra_protocol(table, pool, n=args.archs, fit_seed=args.fit_seed,
+                              eval_seeds=parse_range(args.eval_seeds), tolerance=tol, combine_method=args.combine))
     if args.format == "json":
         print_json(res)
         return 0
     print(f"{args.space}/{args.dataset}: LIBRA chose {', '.join(res['chosen'])} "
-          f"(fit seed {args.fit_seed}, {res['n_fit']} archs; eval {res['n_eval']} archs x {len(res['eval_seeds'])} seeds)")
+          f"(fit seed {args.fit_seed}, {res['n_fit']} archs; "
+          f"eval {res['n_eval']} archs x {len(res['eval_seeds'])} seeds)")
     for note in res["notes"]:
         print(f"note: {note}")
-    rows = [{"method": m, "held-out mean": v["mean"], "held-out std": v["std"], "same-sample (paper)": res["same_sample"][m]}
+    rows = [{"method": m, "held-out mean": v["mean"], "held-out std": v["std"],
+             "same-sample (paper)": res["same_sample"][m]}
             for m, v in res["held_out"].items()]
     print_table(rows, ["method", "held-out mean", "held-out std", "same-sample (paper)"], floatfmt="{:.3f}")
     return 0

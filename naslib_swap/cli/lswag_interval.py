@@ -30,8 +30,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="draw the nets uniformly from the space (default, the paper's) or, without replacement, from "
                         "the archs with ground truth (then scripts/lswag_spearman.py can rank the same profiles)")
     p.add_argument("--out", required=True, help="PNG of the per-bin curve")
-    p.add_argument("--profiles", default=None, help="JSON-lines file of per-arch profiles (default: <out>.profiles.jsonl)")
-    p.add_argument("--intervals", default=None, help="interval file (default: $NASLIB_SWAP_LSWAG_INTERVALS or the user cache)")
+    p.add_argument("--profiles", default=None,
+                   help="JSON-lines file of per-arch profiles (default: <out>.profiles.jsonl)")
+    p.add_argument("--intervals", default=None,
+                   help="interval file (default: $NASLIB_SWAP_LSWAG_INTERVALS or the user cache)")
     p.add_argument("--data-root", default=None)
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-progress", action="store_true")
@@ -57,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(res)
     else:
-        print(f"{args.space}/{args.dataset}: L-SWAG interval = bins {rec['lo']}..{rec['hi']} over {rec['n_archs']} random nets")
+        print(f"{args.space}/{args.dataset}: L-SWAG interval = bins {rec['lo']}..{rec['hi']} "
+              f"over {rec['n_archs']} random nets")
         print("bin   " + " ".join(f"{b:>7d}" for b in range(len(rec["mean"]))))
         print("mean  " + " ".join(f"{m:7.2f}" for m in rec["mean"]))
         print("std   " + " ".join(f"{s:7.2f}" for s in rec["std"]))

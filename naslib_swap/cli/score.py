@@ -14,9 +14,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Score architectures of a benchmark space with registered proxies.")
     p.add_argument("--space", required=True, help="nasbench201, ... (see `naslib-swap list`)")
     p.add_argument("--dataset", required=True, help="cifar10, cifar100, ImageNet16-120, or a TransNAS task")
-    p.add_argument("--arch", action="append", default=[], help="an architecture (NASLib tuple or native string); repeatable")
+    p.add_argument("--arch", action="append", default=[],
+                   help="an architecture (NASLib tuple or native string); repeatable")
     p.add_argument("--archs-file", default=None, help="a file with one architecture per line")
-    p.add_argument("--proxies", required=True, help="comma-separated proxy names, options in brackets: reg_swap[mu=1.2]")
+    p.add_argument("--proxies", required=True,
+                   help="comma-separated proxy names, options in brackets: reg_swap[mu=1.2]")
     add_common(p)
     p.set_defaults(func=run)
 

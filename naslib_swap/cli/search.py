@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..grammar import parse_assignments
 from ..modelstats import model_stats
 from ..registry import get_search, get_space
 from ..rng import make_generator
-from ..grammar import parse_assignments
 from ._common import print_json, print_table
 
 

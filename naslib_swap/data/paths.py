@@ -30,7 +30,8 @@ def resolve_data_root(data_root: str | os.PathLike[str] | None = None) -> Path:
     for c in tried:
         if c.is_dir():
             return c.resolve()
-    raise DataNotFoundError(f"data folder not found (tried {', '.join(str(t) for t in tried)}); {_HOW}", param="data_root")
+    raise DataNotFoundError(f"data folder not found (tried {', '.join(str(t) for t in tried)}); {_HOW}",
+                            param="data_root")
 
 
 def data_file(relative: str, data_root: str | os.PathLike[str] | None = None) -> Path:

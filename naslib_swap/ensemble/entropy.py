@@ -75,7 +75,8 @@ def entropy(*variables: ArrayLike, bins: int | None = None, rule: str = "ln") ->
     return float(_scipy_entropy(counts.ravel(), base=2))
 
 
-def conditional_entropy(y: ArrayLike, given: Sequence[ArrayLike], *, bins: int | None = None, rule: str = "ln") -> float:
+def conditional_entropy(y: ArrayLike, given: Sequence[ArrayLike], *, bins: int | None = None,
+                        rule: str = "ln") -> float:
     """:math:`H(y \\mid given) = H(given, y) - H(given)` in bits."""
     if not given:
         return entropy(y, bins=bins, rule=rule)

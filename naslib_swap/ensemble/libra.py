@@ -100,7 +100,8 @@ def combine(table: pd.DataFrame, proxies: Sequence[str], method: str = "rank_sum
         raise LibraError(f"unknown LIBRA combination '{method}'; known: {', '.join(COMBINE_METHODS)}")
     missing = [p for p in proxies if p not in table.columns]
     if missing:
-        raise LibraError(f"the table has no column(s) {', '.join(missing)}; score them first or choose another pool", param="pool")
+        raise LibraError(f"the table has no column(s) {', '.join(missing)}; score them first or choose another pool",
+                         param="pool")
     if not proxies:
         raise LibraError("nothing to combine: no proxy chosen")
     cols = [_finite(table[p].to_numpy()) for p in proxies]
@@ -146,7 +147,8 @@ def check_table(table: pd.DataFrame, pool: Sequence[str], target: str = TARGET, 
     need = list(dict.fromkeys([*pool, target, params]))
     missing = [c for c in need if c not in table.columns]
     if missing:
-        raise LibraError(f"the table has no column(s) {', '.join(missing)}; columns: {', '.join(map(str, table.columns))}")
+        raise LibraError(f"the table has no column(s) {', '.join(missing)}; "
+                         f"columns: {', '.join(map(str, table.columns))}")
     return table.dropna(subset=need).copy()
 
 
@@ -284,7 +286,8 @@ def store_table(
 # Fit / evaluate protocol
 # ---------------------------------------------------------------------------------------------------------------
 
-def split_samples(keys: Sequence[str], n: int, fit_seed: int, eval_seeds: Sequence[int]) -> tuple[list[str], dict[int, list[str]], list[str]]:
+def split_samples(keys: Sequence[str], n: int, fit_seed: int,
+                  eval_seeds: Sequence[int]) -> tuple[list[str], dict[int, list[str]], list[str]]:
     """The fit sample and, per eval seed, a sample drawn from the archs *not* in the fit sample.
 
     Draws follow the suite's sampler (:func:`naslib_swap.suite.sampler.sample_archs`, NASLib's ``random.choice``

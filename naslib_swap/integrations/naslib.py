@@ -272,6 +272,75 @@ def _cfg_get(cfg: Any, key: str, default: Any = None) -> Any:
         return getattr(cfg, key, default)
 
 
+# The method bodies of ``_make_optimizer_class``'s ``SearchOptimizer`` (``opt`` is the optimizer instance, ``method``
+# the search it runs).
+
+def _opt_adapt_search_space(opt: Any, method: str, search_space: Any, dataset_api: Any) -> None:
+    opt.search_space = search_space.clone()
+    opt.dataset_api = dataset_api
+    name = search_space.get_type()
+    if name not in SPACES:
+        raise NaslibIntegrationError(
+            f"search '{method}' runs on our spaces ({', '.join(SPACES.names())}); NASLib space '{name}' has no "
+            f"naslib-swap counterpart yet"
+        )
+    opt.space = SPACES.get(name)()
+
+
+def _opt_new_epoch(opt: Any, method: str) -> None:
+    if opt.result is not None:
+        return
+    run = SEARCHES.get(method)
+    t0 = time.time()
+    budget = None if opt.budget in (None, "None") else int(opt.budget)
+    opt.result = run(opt.space, opt.dataset, seed=opt.seed, budget=budget, device=opt.device,
+                     progress=False, **opt.options)
+    opt._train_time = time.time() - t0
+
+
+def _opt_query(opt: Any, metric_name: str) -> float:
+    # NASLib's benchmark api when the runner loaded one; otherwise the shared suite ground truth.
+    arch = opt.result.arch
+    if opt.dataset_api is not None:
+        from naslib.search_spaces.core.query_metrics import Metric
+
+        return float(opt.get_final_architecture().query(
+            getattr(Metric, metric_name), opt.dataset, dataset_api=opt.dataset_api))
+    try:
+        table = opt.space.ground_truth(opt.dataset, metric="val" if "VAL" in metric_name else "test")
+        return float(table[opt.space.key(arch)])
+    except (NaslibSwapError, NotImplementedError, KeyError):
+        return -1.0
+
+
+def _opt_train_statistics(opt: Any) -> tuple[float, float, float, float]:
+    if opt.result is None:
+        raise NaslibIntegrationError("train_statistics() before new_epoch(): call new_epoch(0) first")
+    if opt._stats is None:
+        val = opt._query("VAL_ACCURACY")
+        test = opt._query("TEST_ACCURACY")
+        opt._stats = (-1.0, val, test, float(opt._train_time))
+    return opt._stats
+
+
+def _opt_final_architecture(opt: Any) -> Any:
+    if opt.result is None:
+        raise NaslibIntegrationError("no architecture yet: the search runs in new_epoch(0)")
+    graph = opt.search_space.clone()
+    graph.set_spec(opt.result.arch)
+    return graph
+
+
+def _opt_model_size(opt: Any) -> float:
+    from ..modelstats import count_parameters
+
+    if opt.result is None:
+        return 0.0  # NASLib's Trainer logs the model size before the search has run
+    graph = opt.get_final_architecture()
+    graph.parse()  # an unparsed NASLib graph has no modules yet
+    return count_parameters(graph) / 1e6
+
+
 def _make_optimizer_class(method: str) -> type:
     base = _metaoptimizer_base()
 
@@ -301,58 +370,22 @@ def _make_optimizer_class(method: str) -> type:
             self._stats: tuple[float, float, float, float] | None = None
 
         def adapt_search_space(self, search_space: Any, scope: Any = None, dataset_api: Any = None) -> None:
-            self.search_space = search_space.clone()
-            self.dataset_api = dataset_api
-            name = search_space.get_type()
-            if name not in SPACES:
-                raise NaslibIntegrationError(
-                    f"search '{method}' runs on our spaces ({', '.join(SPACES.names())}); NASLib space '{name}' has no "
-                    f"naslib-swap counterpart yet"
-                )
-            self.space = SPACES.get(name)()
+            _opt_adapt_search_space(self, method, search_space, dataset_api)
 
         def new_epoch(self, epoch: int) -> None:
-            if self.result is not None:
-                return
-            run = SEARCHES.get(method)
-            t0 = time.time()
-            budget = None if self.budget in (None, "None") else int(self.budget)
-            self.result = run(self.space, self.dataset, seed=self.seed, budget=budget, device=self.device,
-                              progress=False, **self.options)
-            self._train_time = time.time() - t0
+            _opt_new_epoch(self, method)
 
         def _query(self, metric_name: str) -> float:
-            # NASLib's benchmark api when the runner loaded one; otherwise the shared suite ground truth.
-            arch = self.result.arch
-            if self.dataset_api is not None:
-                from naslib.search_spaces.core.query_metrics import Metric
-
-                return float(self.get_final_architecture().query(
-                    getattr(Metric, metric_name), self.dataset, dataset_api=self.dataset_api))
-            try:
-                table = self.space.ground_truth(self.dataset, metric="val" if "VAL" in metric_name else "test")
-                return float(table[self.space.key(arch)])
-            except (NaslibSwapError, NotImplementedError, KeyError):
-                return -1.0
+            return _opt_query(self, metric_name)
 
         def train_statistics(self, report_incumbent: bool = True) -> tuple[float, float, float, float]:
-            if self.result is None:
-                raise NaslibIntegrationError("train_statistics() before new_epoch(): call new_epoch(0) first")
-            if self._stats is None:
-                val = self._query("VAL_ACCURACY")
-                test = self._query("TEST_ACCURACY")
-                self._stats = (-1.0, val, test, float(self._train_time))
-            return self._stats
+            return _opt_train_statistics(self)
 
         def test_statistics(self) -> Any:
             return None
 
         def get_final_architecture(self) -> Any:
-            if self.result is None:
-                raise NaslibIntegrationError("no architecture yet: the search runs in new_epoch(0)")
-            graph = self.search_space.clone()
-            graph.set_spec(self.result.arch)
-            return graph
+            return _opt_final_architecture(self)
 
         def get_op_optimizer(self) -> Any:
             return None
@@ -361,13 +394,7 @@ def _make_optimizer_class(method: str) -> type:
             return {"model": self.search_space}
 
         def get_model_size(self) -> float:
-            from ..modelstats import count_parameters
-
-            if self.result is None:
-                return 0.0  # NASLib's Trainer logs the model size before the search has run
-            graph = self.get_final_architecture()
-            graph.parse()  # an unparsed NASLib graph has no modules yet
-            return count_parameters(graph) / 1e6
+            return _opt_model_size(self)
 
     SearchOptimizer.__name__ = SearchOptimizer.__qualname__ = f"NaslibSwap_{naslib_optimizer_name(method)}"
     return SearchOptimizer
@@ -383,7 +410,8 @@ def optimizer_classes() -> dict[str, type]:
 
 
 def optimizers(config: Any) -> dict[str, Any]:
-    """Instances for a NASLib runner's ``supported_optimizers`` dict: ``supported_optimizers.update(optimizers(config))``."""
+    """Instances for a NASLib runner's ``supported_optimizers`` dict:
+    ``supported_optimizers.update(optimizers(config))``."""
     return {name: cls(config) for name, cls in optimizer_classes().items()}
 
 
@@ -392,7 +420,8 @@ def get_optimizer(name: str, config: Any) -> Any:
     classes = optimizer_classes()
     key = naslib_optimizer_name(name)
     if key not in classes:
-        raise UnknownNameError(f"unknown naslib-swap optimizer '{name}'; known: {', '.join(sorted(classes)) or '(none)'}")
+        raise UnknownNameError(f"unknown naslib-swap optimizer '{name}'; "
+                               f"known: {', '.join(sorted(classes)) or '(none)'}")
     return classes[key](config)
 
 
@@ -541,9 +570,8 @@ def use_shared_images(n: int = 256, seed: int = 0, data_root: str | os.PathLike[
     :mod:`naslib_swap.data.images` (real images where the shared data folder has them, else the named stand-in) as
     train, valid and test loaders (the batch's ``source`` names which).
     """
-    from torch.utils.data import DataLoader, TensorDataset
-
     import naslib.utils.utils as nuu
+    from torch.utils.data import DataLoader, TensorDataset
 
     from ..data.images import image_batches
 

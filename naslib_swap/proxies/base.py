@@ -271,7 +271,8 @@ class PopulationScore:
         spec = self.call.spec
         combined = spec.fn([self._rows[k] for k in keys], **resolve_options(spec, self.call.options))
         if len(combined) != len(keys):
-            raise ProxyInputError(f"population proxy '{spec.name}' returned {len(combined)} scores for {len(keys)} archs")
+            raise ProxyInputError(f"population proxy '{spec.name}' returned {len(combined)} scores "
+                                  f"for {len(keys)} archs")
         return {k: float(v) for k, v in zip(keys, combined)}
 
     def reset(self) -> None:

@@ -24,8 +24,9 @@ an activation is "on" where its output is > 0).
   code keeps only nonzero standard deviations. A layer with no such weight has no :math:`\Lambda_l` and is skipped.
 * **Psi's activations**: every ReLU/GELU module output (any rank) that runs before the first layer beyond bin
   ``hi``; counted exactly with the bit-packed counter of :mod:`naslib_swap.proxies.hooks` (as ``swap_count``).
-* **Interval**: the option ``interval=(lo, hi)`` (bins; ``interval=2-7`` or ``all`` on the command line), else the one stored for ``(ctx.space, ctx.dataset)`` by
-  ``naslib-swap lswag-interval``, else every layer ``(0, 10)`` (the paper's "ALL") with a warning.
+* **Interval**: the option ``interval=(lo, hi)`` (bins; ``interval=2-7`` or ``all`` on the command line), else the
+  one stored for ``(ctx.space, ctx.dataset)`` by ``naslib-swap lswag-interval``, else every layer ``(0, 10)`` (the
+  paper's "ALL") with a warning.
 
 Variants (both measured in ``docs/results/lswag_libra.md``):
 
@@ -61,9 +62,9 @@ from torch.func import functional_call, grad, replace_all_batch_norm_modules_, v
 
 from ..errors import ProxyInputError
 from ..registry import register_proxy
+from .base import Batch, ProxyContext
 from .hooks import PatternCounter, activation_hooks, unique_rows
 from .lswag_interval import DEFAULT_INTERVAL, check_interval, percentile_bin, stored_interval
-from .base import Batch, ProxyContext
 
 REFERENCE = "Casarin et al., L-SWAG, CVPR 2025 (Eq. 1, 7, 8; App. D.2); no public code"
 WEIGHT_TYPES: tuple[type[nn.Module], ...] = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)
@@ -96,7 +97,8 @@ def act_types(acts: str | Sequence[str]) -> tuple[type[nn.Module], ...]:
 
 
 @torch.no_grad()
-def trace_forward(net: nn.Module, inputs: torch.Tensor, acts: tuple[type[nn.Module], ...] = (nn.ReLU, nn.GELU)) -> Trace:
+def trace_forward(net: nn.Module, inputs: torch.Tensor,
+                  acts: tuple[type[nn.Module], ...] = (nn.ReLU, nn.GELU)) -> Trace:
     """Run ``net`` once, recording the order of its weight layers and the patterns of every activation output."""
     names = {m: n for n, m in net.named_modules()}
     events: list[tuple[str, nn.Module]] = []
@@ -217,7 +219,8 @@ def _resolve_interval(interval: Any, ctx: ProxyContext) -> tuple[int, int]:
     key = (ctx.space, ctx.dataset)
     if key not in _warned:
         _warned.add(key)
-        warnings.warn(f"no L-SWAG interval is stored for {ctx.space}/{ctx.dataset}: using every layer {DEFAULT_INTERVAL} "
+        warnings.warn(f"no L-SWAG interval is stored for {ctx.space}/{ctx.dataset}: "
+                      f"using every layer {DEFAULT_INTERVAL} "
                       f"(not a measured interval); run `naslib-swap lswag-interval` or pass lswag[interval=(lo,hi)]",
                       stacklevel=3)
     return DEFAULT_INTERVAL

@@ -60,7 +60,8 @@ def check_interval(interval: Any) -> tuple[int, int]:
     try:
         lo, hi = (int(v) for v in interval)
     except (TypeError, ValueError):
-        raise ProxyInputError(f"bad L-SWAG interval {interval!r}: give two percentile bins, e.g. lswag[interval=2-7] or interval=(2, 7) in Python") from None
+        raise ProxyInputError(f"bad L-SWAG interval {interval!r}: give two percentile bins, "
+                              "e.g. lswag[interval=2-7] or interval=(2, 7) in Python") from None
     if not 0 <= lo <= hi <= PERC_BINS:
         raise ProxyInputError(f"bad L-SWAG interval ({lo}, {hi}): need 0 <= lo <= hi <= {PERC_BINS}")
     return lo, hi
@@ -120,13 +121,15 @@ def stored_interval(space: str | None, dataset: str | None, path: str | os.PathL
     return None if rec is None else check_interval((rec["lo"], rec["hi"]))
 
 
-def write_interval(space: str, dataset: str, record: dict[str, Any], path: str | os.PathLike[str] | None = None) -> Path:
+def write_interval(space: str, dataset: str, record: dict[str, Any],
+                   path: str | os.PathLike[str] | None = None) -> Path:
     """Store ``record`` (must hold ``lo``/``hi``) for (space, dataset); atomic replace, other entries kept."""
     check_interval((record["lo"], record["hi"]))
     f = interval_file(path)
     f.parent.mkdir(parents=True, exist_ok=True)
     data = read_intervals(f)
-    data[_key(space, dataset)] = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+    data[_key(space, dataset)] = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                                  for k, v in record.items()}
     fd, tmp = tempfile.mkstemp(dir=f.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         json.dump(data, fh, indent=1)

@@ -45,8 +45,8 @@ from ..errors import ProxyInputError
 from ..modelstats import count_parameters
 from ..registry import register_proxy
 from ..rng import reset_default_init
-from .hooks import PatternCounter, activation_hooks, reinitialise
 from .base import Batch, ProxyContext
+from .hooks import PatternCounter, activation_hooks, reinitialise
 
 REFERENCE = "Peng et al., SWAP-NAS, ICLR 2024 (Def. 3.2, Eq. 3); code github pym1024/SWAP"
 

@@ -71,8 +71,8 @@ from torch.func import functional_call, jacrev
 
 from ..errors import ProxyInputError
 from ..registry import get_proxy, register_population_proxy, register_proxy
-from .hooks import activation_hooks, pack_patterns, reinitialise, unique_rows
 from .base import Batch, ProxyContext
+from .hooks import activation_hooks, pack_patterns, reinitialise, unique_rows
 
 REFERENCE = ("Chen et al., TEG-NAS (TPAMI) / TE-NAS (ICLR 2021), Eqs. 4, 6, 8-9; "
              "code github VITA-Group/TEGNAS, VITA-Group/TENAS")
@@ -170,7 +170,8 @@ def distinct_rows(active: torch.Tensor) -> int:
     return int(unique_rows(pack_patterns(active.t().contiguous())).shape[0])
 
 
-def linear_region_count(net: nn.Module, inputs: torch.Tensor, *, types: tuple[type[nn.Module], ...] = (nn.ReLU,)) -> int:
+def linear_region_count(net: nn.Module, inputs: torch.Tensor, *,
+                        types: tuple[type[nn.Module], ...] = (nn.ReLU,)) -> int:
     """Distinct activation patterns (rows: one per input, over every unit of every ReLU) of ``net`` on ``inputs``.
 
     Raises:
@@ -189,7 +190,8 @@ def linear_region_count(net: nn.Module, inputs: torch.Tensor, *, types: tuple[ty
 
 
 def random_crops(images: torch.Tensor, n: int, size: int, generator: torch.Generator) -> torch.Tensor:
-    """``n`` random ``size x size`` single-channel crops ``(n, 1, size, size)``: a random image, channel and place each."""
+    """``n`` random ``size x size`` single-channel crops ``(n, 1, size, size)``: a random image, channel and place
+    each."""
     b, c, h, w = images.shape
     if h < size or w < size:
         raise ProxyInputError(f"images of {h}x{w} are smaller than the {size}x{size} crops; use larger images")
@@ -437,7 +439,8 @@ def teg_ranks(rows: Sequence[dict[str, float]]) -> np.ndarray:
     ``teg_ntk`` ascending + ``teg_lr`` descending + ``teg_mse`` ascending. Lower is better.
 
     Example:
-        >>> teg_ranks([{"teg_ntk": 1.0, "teg_lr": 9.0, "teg_mse": 1.0}, {"teg_ntk": 2.0, "teg_lr": 1.0, "teg_mse": 2.0}]).tolist()
+        >>> teg_ranks([{"teg_ntk": 1.0, "teg_lr": 9.0, "teg_mse": 1.0},
+        ...            {"teg_ntk": 2.0, "teg_lr": 1.0, "teg_mse": 2.0}]).tolist()
         [0.0, 3.0]
     """
     if not rows:

@@ -37,7 +37,8 @@ def baseline_source(space: Any, dataset: str) -> str:
     return f"suite preview, suite_zero_preview/zc_{_space(space).name}.json[{dataset}]"
 
 
-def baseline_scores(space: Any, dataset: str, archs: Iterable[str], data_root: str | Path | None = None) -> pd.DataFrame:
+def baseline_scores(space: Any, dataset: str, archs: Iterable[str],
+                    data_root: str | Path | None = None) -> pd.DataFrame:
     """The 13 suite proxies' scores of ``archs`` (unique keys) as ``DataFrame[arch, proxy, score, seconds]``.
 
     ``seconds`` is the suite's own timing where the file has one (NaN otherwise). Archs that the file does not hold
@@ -69,7 +70,8 @@ def baseline_scores(space: Any, dataset: str, archs: Iterable[str], data_root: s
     return pd.DataFrame(rows, columns=["arch", "proxy", "score", "seconds"])
 
 
-def zc_file_truth(space: Any, dataset: str, archs: Iterable[str], data_root: str | Path | None = None) -> dict[str, float]:
+def zc_file_truth(space: Any, dataset: str, archs: Iterable[str],
+                  data_root: str | Path | None = None) -> dict[str, float]:
     """``val_accuracy`` of ``archs`` as the suite's zc file records it (what NASLib's evaluator correlates with)."""
     wanted = list(dict.fromkeys(str(a) for a in archs))
     stem = _final_file(space, dataset)

@@ -76,6 +76,7 @@ def read_naslib_zc(path: str | Path, dataset: str) -> tuple[list[str], dict[str,
     with open(path) as f:
         zc_api = json.load(f)[dataset]
     keys = list(zc_api.keys())
-    scores = {a: {p: v["score"] for p, v in rec.items() if isinstance(v, dict) and "score" in v} for a, rec in zc_api.items()}
+    scores = {a: {p: v["score"] for p, v in rec.items() if isinstance(v, dict) and "score" in v}
+              for a, rec in zc_api.items()}
     acc = {a: rec["val_accuracy"] for a, rec in zc_api.items() if "val_accuracy" in rec}
     return keys, scores, acc

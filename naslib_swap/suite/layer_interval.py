@@ -22,13 +22,12 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import torch
 
-from ..proxies.hooks import unique_rows
-from ..proxies.lswag_interval import NUM_BINS, SPIKE_RULE, spike_interval
 from ..errors import NaslibSwapError
+from ..proxies.hooks import unique_rows
 from ..proxies.lswag import act_types, all_layer_terms_multi, trace_forward
+from ..proxies.lswag_interval import NUM_BINS, SPIKE_RULE, spike_interval
 from ..registry import get_space
-from ..rng import make_generator
-from ..rng import derive_seed
+from ..rng import derive_seed, make_generator
 
 
 def arch_profile(space: Any, dataset: str, arch: Any, *, seed: int = 0, batch_size: int = 64,
@@ -39,7 +38,8 @@ def arch_profile(space: Any, dataset: str, arch: Any, *, seed: int = 0, batch_si
     sp = get_space(space) if isinstance(space, str) else space
     arch = sp.parse(arch)
     key = sp.key(arch)
-    net = sp.build(arch, dataset, generator=make_generator(derive_seed(seed, sp.name, dataset, key, "net")), device=device)
+    net = sp.build(arch, dataset, generator=make_generator(derive_seed(seed, sp.name, dataset, key, "net")),
+                   device=device)
     net.train(True)
     batch = sp.make_batch(dataset, batch_size, make_generator(derive_seed(seed, sp.name, dataset, key, "data")),
                           data_root=data_root, device=device)
@@ -154,7 +154,8 @@ def bin_stats(profiles: Sequence[dict[str, Any]]) -> dict[str, list[float]]:
             "count": [len(v) for v in vals]}
 
 
-def interval_record(space: str, dataset: str, profiles: Sequence[dict[str, Any]], seed: int, batch_size: int) -> dict[str, Any]:
+def interval_record(space: str, dataset: str, profiles: Sequence[dict[str, Any]], seed: int,
+                    batch_size: int) -> dict[str, Any]:
     """The interval and curve to store for (space, dataset)."""
     st = bin_stats(profiles)
     lo, hi = spike_interval(st["mean"])
@@ -175,7 +176,8 @@ def plot_curve(record: dict[str, Any], path: str | Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(x, m, marker="o")
     ax.fill_between(x, m - s, m + s, alpha=0.25)
-    ax.axvspan(record["lo"] - 0.5, record["hi"] + 0.5, color="orange", alpha=0.2, label=f"interval {record['lo']}-{record['hi']}")
+    ax.axvspan(record["lo"] - 0.5, record["hi"] + 0.5, color="orange", alpha=0.2,
+               label=f"interval {record['lo']}-{record['hi']}")
     ax.set_xlabel("percentile bin of the layer")
     ax.set_ylabel(r"$\Lambda_l$ = log sum 1/std|grad|")
     ax.set_title(f"{record['space']}/{record['dataset']}: {record['n_archs']} random nets")

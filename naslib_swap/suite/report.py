@@ -25,7 +25,7 @@ def _tasks(db_path: str | Path) -> list[tuple[str, str]]:
     s = st.load_samples(db_path)
     if s.empty:
         raise st.StoreError(f"{db_path} holds no run; run a correlation into it first", param="db")
-    return [tuple(x) for x in s[["space", "dataset"]].drop_duplicates().itertuples(index=False)]  # type: ignore[misc]
+    return [tuple(x) for x in s[["space", "dataset"]].drop_duplicates().itertuples(index=False)]
 
 
 def collect(db_path: str | Path, topk: tuple[int, ...] = (10, 50, 100)) -> tuple[list[dict[str, Any]], pd.DataFrame]:

@@ -126,7 +126,8 @@ def _truth(space: Any, dataset: str, metric: str, archs: Sequence[str], data_roo
     except NotImplementedError:
         if metric != "val":
             return {}, ""
-        return zc_file_truth(space, dataset, archs, data_root), f"zc file val_accuracy ({baseline_source(space, dataset)})"
+        return (zc_file_truth(space, dataset, archs, data_root),
+                f"zc file val_accuracy ({baseline_source(space, dataset)})")
     except ValueError:  # the space has no such metric
         return {}, ""
 
@@ -144,7 +145,8 @@ def run_correlation(cfg: dict[str, Any], db_path: str | Path, *, progress: bool 
         if other:
             raise st.StoreError(
                 f"{db_path} holds {cfg['space']}/{cfg['dataset']} scores made with other settings (config hash "
-                f"{', '.join(sorted(other))}, now {chash}); use the same batch_size/key_source/device or another store", param="db"
+                f"{', '.join(sorted(other))}, now {chash}); use the same batch_size/key_source/device or another store",
+                param="db"
             )
         store.record_run(cfg["space"], cfg["dataset"], chash, cfg)
         for seed, archs in samples.items():
@@ -182,7 +184,7 @@ def _execute(cfg: dict[str, Any], leaf: list[str], units: list[tuple[int, str, t
         return
     bar = tqdm(total=len(units), desc=f"{cfg['space']}/{cfg['dataset']}", unit="arch", disable=not progress,
                dynamic_ncols=True)
-    secs: dict[str, list[float]] = {p: [0.0, 0] for p in leaf}  # type: ignore[misc]
+    secs: dict[str, list[float]] = {p: [0.0, 0] for p in leaf}
 
     def consume(result: tuple[int, str, list[tuple[str, float, float]], str]) -> None:
         seed, arch, rows, source = result

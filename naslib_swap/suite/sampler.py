@@ -38,6 +38,7 @@ from typing import Any, Sequence
 from ..errors import NaslibSwapError
 from ..registry import get_space
 
+
 class SamplerError(NaslibSwapError):
     """A key list that cannot be found or a sample that cannot be drawn."""
 

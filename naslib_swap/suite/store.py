@@ -111,7 +111,8 @@ class Store:
     def record_run(self, space: str, dataset: str, config_hash: str, config: dict[str, Any]) -> None:
         with self.conn:
             self.conn.execute("INSERT INTO runs (space, dataset, config_hash, config, started) VALUES (?,?,?,?,?)",
-                              (space, dataset, config_hash, json.dumps(config, sort_keys=True, default=str), time.time()))
+                              (space, dataset, config_hash, json.dumps(config, sort_keys=True, default=str),
+                               time.time()))
 
     def write_samples(self, space: str, dataset: str, seed: int, archs: Sequence[str], *, unique: bool,
                       key_source: str) -> None:
