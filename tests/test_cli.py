@@ -78,6 +78,7 @@ def test_score_json_and_string_arch(capsys):
     assert rows[2]["arch"] == "(2, 2, 0, 4, 2, 0)"
 
 
+@pytest.mark.slow
 def test_console_script_entry_point():
     r = subprocess.run([sys.executable, "-m", "naslib_swap.cli", "score", "--space", "x", "--dataset", "y",
                         "--arch", ARCH, "--proxies", "swap"], capture_output=True, text=True)

@@ -56,6 +56,7 @@ def test_resume_recomputes_nothing(small_db):
     assert load_scores(db).equals(before)
 
 
+@pytest.mark.slow
 def test_workers_give_the_same_scores(tmp_path):
     one = run_correlation(tiny_cfg(seeds=[9002], archs=4, workers=1, baselines=False), tmp_path / "a.sqlite",
                           progress=False)

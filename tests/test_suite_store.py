@@ -48,6 +48,7 @@ def test_draw_can_grow_but_not_change(tmp_path):
 
 
 @pytest.mark.skipif(not has_data(), reason="shared data folder (../shared/data) not found")
+@pytest.mark.slow
 def test_resume_after_sigkill(tmp_path):
     db = tmp_path / "k.sqlite"
     args = ["correlate", "--space", SPACE, "--dataset", DATASET, "--proxies", "params,swap", "--seeds", "9000",
