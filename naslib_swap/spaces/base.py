@@ -13,7 +13,7 @@ import abc
 import itertools
 import operator
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Hashable, Iterator, Sequence
+from typing import Any, Callable, ClassVar, Hashable, Iterator, Mapping, Sequence
 
 import torch
 import torch.nn as nn
@@ -21,8 +21,20 @@ import torch.nn as nn
 from ..errors import ArchFormatError, UnknownNameError
 from ..rng import seeded
 from ..types import Batch
+from .capabilities import (BudgetExhausted, EvolvableSpace, MissingCapabilityError, NodeInputs, PolicySpace, SizeError,
+                           Supernet, SupernetSpace, mixing_weights, require)
 
 Arch = Hashable  # a space's canonical architecture (a tuple for all NASLib spaces)
+
+# The sizing vocabulary every space's build understands (a space maps each word it can honour to its own builder
+# keyword through ``SearchSpace.sizing``):
+#   width        channels of the first stage (NB201 C, NB301 C, NB101 stem channels, TransNAS base channels)
+#   cells        the space's cell-count knob (NB201 cells per stage N, NB301 cells in all ``layers``, NB101 cells
+#                per stack)
+#   depth        keep only the first ``depth`` cells (TEG's indicator nets on DARTS)
+#   stem         False: no stem, the first cell sees the raw input (TEG's thin net)
+#   in_channels  input channels (TEG's thin net: 1)
+SIZES: tuple[str, ...] = ("width", "cells", "depth", "stem", "in_channels")
 
 
 class SearchSpace(abc.ABC):
@@ -33,7 +45,11 @@ class SearchSpace(abc.ABC):
         datasets: dataset / task names as NASLib spells them.
         arch_format: one line describing the accepted architecture formats (shown in errors).
         size_prior: reg-SWAP's default ``(mu, sigma)`` in millions of parameters, or None.
-        lswag_batch_size: batch size the L-SWAG paper uses on this space (64, 32 on TransNAS-Bench-101).
+        sizing: the sizing-vocabulary words (:data:`SIZES`) the space honours -> its builder keyword.
+        profiles: named build variants -> their sizes (vocabulary words or builder keywords): ``"supernet"`` (the
+            stand-alone net matching the search supernet), ``"teg-indicator"`` and ``"teg-thin"`` (TEG-NAS's kappa /
+            MSE net and its thin linear-regions net).
+        ground_truth_note: why a search result may have no ground truth on this space (None: it has one).
     """
 
     name: ClassVar[str]
@@ -41,6 +57,9 @@ class SearchSpace(abc.ABC):
     arch_format: ClassVar[str]
     size_prior: ClassVar[tuple[float, float] | None] = None
     default_batch_size: ClassVar[int] = 64
+    sizing: ClassVar[Mapping[str, str]] = {}
+    profiles: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    ground_truth_note: ClassVar[str | None] = None
 
     # -- encodings ----------------------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -58,6 +77,10 @@ class SearchSpace(abc.ABC):
     def to_string(self, arch: Any) -> str:
         """A human-readable native form (the NB201 string, a DARTS genotype, ...); defaults to :meth:`key`."""
         return self.key(arch)
+
+    def result_extra(self, arch: Any) -> dict[str, Any]:
+        """What a search result adds for a final ``arch`` of this space (NB301: its DARTS genotype); default none."""
+        return {}
 
     def arch_error(self, arch: Any, problem: str) -> ArchFormatError:
         text = repr(arch)
@@ -134,6 +157,42 @@ class SearchSpace(abc.ABC):
     def _build(self, arch: Arch, dataset: str, **overrides: Any) -> nn.Module:
         """Construct the network (weights from the current torch RNG; callers use :meth:`build`)."""
 
+    def net_options(self, profile: str | None = None, **sizes: Any) -> dict[str, Any]:
+        """Builder keywords for a build ``profile`` and ``sizes``.
+
+        ``sizes`` are words of the sizing vocabulary (:data:`SIZES`, mapped through :attr:`sizing`) or the space's
+        own builder keywords (passed as they are); None means "the default" and is dropped. Sizes override the
+        profile; among sizes a later key wins (so an explicit builder keyword after ``width`` overrides it).
+
+        Raises:
+            SizeError: an unknown profile, a vocabulary word the space cannot honour, or a size below 1.
+
+        Example:
+            >>> from naslib_swap.registry import get_space
+            >>> get_space("nasbench201").net_options(width=4, cells=None)
+            {'C': 4}
+            >>> get_space("transbench101_micro").net_options(cells=2)
+            Traceback (most recent call last):
+            ...
+            naslib_swap.spaces.capabilities.SizeError: transbench101_micro cannot set cells; it understands width
+        """
+        if profile is not None and profile not in self.profiles:
+            known = ", ".join(self.profiles) or "none"
+            raise SizeError(f"{self.name} has no build profile '{profile}'; its profiles: {known}")
+        given = {k: v for k, v in sizes.items() if v is not None}
+        out: dict[str, Any] = {}
+        for source in (self.profiles.get(profile, {}) if profile else {}, given):
+            for k, v in source.items():
+                if k not in SIZES:
+                    out[k] = v
+                    continue
+                if k not in self.sizing:
+                    raise SizeError(f"{self.name} cannot set {k}; it understands {', '.join(self.sizing) or 'no size'}")
+                if k in ("width", "cells", "depth") and not (isinstance(v, int) and v >= 1):
+                    raise SizeError(f"{k} must be an integer >= 1, got {v!r}")
+                out[self.sizing[k]] = v
+        return out
+
     def build(
         self,
         arch: Any,
@@ -141,17 +200,21 @@ class SearchSpace(abc.ABC):
         *,
         generator: torch.Generator | None = None,
         device: torch.device | str = "cpu",
-        **overrides: Any,
+        profile: str | None = None,
+        **sizes: Any,
     ) -> nn.Module:
-        """The network for ``arch`` on ``dataset`` exactly as NASLib builds it for the suite.
+        """The network for ``arch`` on ``dataset``; with no ``profile`` or ``sizes`` exactly as NASLib builds it for
+        the suite.
 
         Weights get PyTorch's default initialisation drawn from ``generator`` (the global RNG is left untouched).
-        ``overrides`` are space-specific (e.g. ``C``/``N``/``stem`` for thin variants).
+        ``profile`` and ``sizes`` select a variant (see :meth:`net_options`), e.g. ``build(a, d, width=2, cells=1)``
+        for a tiny net or ``build(a, d, profile="teg-thin")`` for TEG's thin net.
         """
         arch = self.parse(arch)
         self.check_dataset(dataset)
+        options = self.net_options(profile, **sizes)
         with seeded(generator):
-            net = self._build(arch, dataset, **overrides)
+            net = self._build(arch, dataset, **options)
         return net.to(device)
 
     def stats_input_shape(self, dataset: str) -> tuple[int, ...]:
@@ -237,3 +300,8 @@ def parse_int_tuple(text: Any) -> tuple[Any, ...] | None:
         return None
     return _plain_tuple(v)
 
+
+
+__all__ = ["Arch", "BudgetExhausted", "EvolvableSpace", "MissingCapabilityError", "NodeInputs", "OpTupleSampling",
+           "PolicySpace", "SIZES", "SearchSpace", "SizeError", "Supernet", "SupernetSpace", "mixing_weights",
+           "parse_int_tuple", "require"]

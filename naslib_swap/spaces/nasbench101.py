@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 import torch
@@ -178,6 +178,8 @@ class NasBench101(SearchSpace):
         "'ops': ['input', 'conv3x3-bn-relu', ..., 'output']}; upper-triangular, <= 9 edges after pruning"
     )
     size_prior: ClassVar[tuple[float, float] | None] = (40.0, 40.0)  # reg-SWAP paper, NAS-Bench-101
+    # width: the stem's channels (stack 1 has them, each later stack doubles); cells: cells per stack
+    sizing: ClassVar[Mapping[str, str]] = {"width": "stem_channels", "cells": "num_cells", "in_channels": "in_channels"}
 
     # -- encodings ------------------------------------------------------------------------------------------------
     def parse(self, arch: Any) -> tuple[int, ...]:
