@@ -22,7 +22,7 @@ from ..errors import ArchFormatError, UnknownNameError
 from ..rng import seeded
 from ..types import Batch
 from .capabilities import (BudgetExhausted, EvolvableSpace, MissingCapabilityError, NodeInputs, PolicySpace, SizeError,
-                           Supernet, SupernetSpace, mixing_weights, require)
+                           Supernet, SupernetSpace, mixing_weights, require, require_profiles)
 
 Arch = Hashable  # a space's canonical architecture (a tuple for all NASLib spaces)
 
@@ -304,4 +304,4 @@ def parse_int_tuple(text: Any) -> tuple[Any, ...] | None:
 
 __all__ = ["Arch", "BudgetExhausted", "EvolvableSpace", "MissingCapabilityError", "NodeInputs", "OpTupleSampling",
            "PolicySpace", "SIZES", "SearchSpace", "SizeError", "Supernet", "SupernetSpace", "mixing_weights",
-           "parse_int_tuple", "require"]
+           "parse_int_tuple", "require", "require_profiles"]

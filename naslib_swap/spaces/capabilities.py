@@ -52,6 +52,23 @@ def require(space: Any, capability: type, search: str) -> None:
         raise MissingCapabilityError(f"{search} needs a space with {what} ({capability.__name__}); {name} has none")
 
 
+def require_profiles(space: Any, profiles: Sequence[str], search: str, why: str) -> None:
+    """Fail with one line if ``space`` lacks one of the build ``profiles`` a search needs (``why`` names them).
+
+    Example:
+        >>> require_profiles(object(), ("teg-indicator",), "teg-prune", "TEG's indicator networks")
+        Traceback (most recent call last):
+        ...
+        naslib_swap.spaces.capabilities.MissingCapabilityError: teg-prune needs a space with TEG's indicator networks (build profile teg-indicator); object has none
+    """
+    have = getattr(space, "profiles", {})
+    missing = [p for p in profiles if p not in have]
+    if missing:
+        name = getattr(space, "name", type(space).__name__)
+        raise MissingCapabilityError(f"{search} needs a space with {why} (build profile {', '.join(missing)}); "
+                                     f"{name} has none")
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # evolution operators
 # --------------------------------------------------------------------------------------------------------------------
@@ -236,4 +253,4 @@ class PolicySpace(abc.ABC):
 
 
 __all__ = ["BudgetExhausted", "EvolvableSpace", "MissingCapabilityError", "NodeInputs", "PolicySpace", "SizeError",
-           "Supernet", "SupernetSpace", "mixing_weights", "require"]
+           "Supernet", "SupernetSpace", "mixing_weights", "require", "require_profiles"]
