@@ -134,26 +134,11 @@ def _progress_bar(progress: bool, total: int, fit: _Fitness, pop: list[Any]) -> 
 
 
 @register_search("swap-nas")
-def swap_nas(
-    space: SearchSpace,
-    dataset: str,
-    *,
-    seed: int,
-    budget: int | None = None,
-    device: str = "cpu",
-    data_root: str | None = None,
-    progress: bool = True,
-    proxy: str = "reg_swap",
-    mu: float | None = None,
-    sigma: float | None = None,
-    population: int = 20,
-    cycles: int = 20,
-    mutations: int = 5,
-    crossover_prob: float = 0.5,
-    batch_size: int | None = 16,
-    width: int | None = None,
-    cells: int | None = None,
-) -> SearchResult:
+def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
+             data_root: str | None = None, progress: bool = True, proxy: str = "reg_swap", mu: float | None = None,
+             sigma: float | None = None, population: int = 20, cycles: int = 20, mutations: int = 5,
+             crossover_prob: float = 0.5, batch_size: int | None = 16, width: int | None = None,
+             cells: int | None = None) -> SearchResult:
     """SWAP-NAS evolutionary search (see the module doc).
 
     Args:

@@ -333,26 +333,11 @@ def _distinct(space: SearchSpace, candidates: list[Any]) -> list[Any]:
 
 
 @register_search("zc-pt")
-def zc_pt(
-    space: SearchSpace,
-    dataset: str,
-    *,
-    seed: int,
-    budget: int | None = None,
-    device: str = "cpu",
-    data_root: str | None = None,
-    progress: bool = True,
-    proxy: str = "nwot",
-    bn_mode: str | None = "eval",
-    order: str = "random",
-    proposals: int = 10,
-    validate: int = 100,
-    batch_size: int | None = None,
-    val_batch_size: int | None = None,
-    width: int | None = None,
-    cells: int | None = None,
-    alpha_std: float = 1e-3,
-) -> SearchResult:
+def zc_pt(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
+          data_root: str | None = None, progress: bool = True, proxy: str = "nwot", bn_mode: str | None = "eval",
+          order: str = "random", proposals: int = 10, validate: int = 100, batch_size: int | None = None,
+          val_batch_size: int | None = None, width: int | None = None, cells: int | None = None,
+          alpha_std: float = 1e-3) -> SearchResult:
     """Zero-Cost-PT search (see the module doc).
 
     Args:

@@ -20,10 +20,8 @@ Example:
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
-import torch
 import torch.nn as nn
 
 from ..registry import register_space
