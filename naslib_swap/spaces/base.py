@@ -4,8 +4,13 @@ A space knows its architecture encodings (NASLib's hashable tuple is the canonic
 uses in its ``zc_<space>.json`` files), seeded sampling and mutation, the networks exactly as NASLib builds them for
 the suite, the datasets/tasks it is evaluated on, and where its ground truth lives. It knows nothing of proxies.
 
+Sizes and variants of a network are asked for in one vocabulary every space maps to its own builder (:data:`SIZES`:
+``width``, ``cells``, ``depth``, ``stem``, ``in_channels``; see :meth:`SearchSpace.net_options`) plus named build
+profiles (``"supernet"``, ``"teg-indicator"``, ``"teg-thin"``). What a search needs beyond this contract is an
+explicit capability (:mod:`naslib_swap.spaces.capabilities`, re-exported here) checked with ``isinstance``.
+
 Randomness always comes from an explicit ``torch.Generator``; network weights are initialised from it too (see
-:func:`seeded_build`), never from the global RNG.
+:meth:`SearchSpace.build`), never from the global RNG.
 """
 from __future__ import annotations
 

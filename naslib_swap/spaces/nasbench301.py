@@ -4,7 +4,7 @@ Encodings:
 
 * compact (NASLib's hash): a pair ``(normal, reduce)`` of 8-tuples of ``(input, op)``; pairs ``2i, 2i+1`` feed
   intermediate node ``i`` (0..3), input 0/1 are the two cell inputs and ``k >= 2`` is node ``k - 2`` (so input
-  ``< i + 2``, the two inputs of a node differ); op ids follow :data:`~naslib_swap.spaces._darts.COMPACT_OPS`
+  ``< i + 2``, the two inputs of a node differ); op ids follow :data:`~naslib_swap.spaces.darts.genotype.COMPACT_OPS`
   (0 max_pool_3x3, 1 avg_pool_3x3, 2 skip_connect, 3 sep_conv_3x3, 4 sep_conv_5x5, 5 dil_conv_3x3, 6 dil_conv_5x5).
 * the key in ``zc_nasbench301.json`` is ``str`` of the list form: ``"[[(0, 0), (1, 5), ...], [...]]"``.
 * genotype: ``Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=[2, 3, 4, 5], reduce=[...],
