@@ -13,7 +13,8 @@ Example:
     >>> g = torch.Generator().manual_seed(0)
     >>> draws = iter(range(100))
     >>> members, stopped = aging_evolution(size=3, sample_size=2, steps=4, generator=g,
-    ...     sample=lambda g: next(draws), mutate=lambda a, g: a + 10, select=lambda m, idx: max(idx, key=lambda i: m[i]))
+    ...     sample=lambda g: next(draws), mutate=lambda a, g: a + 10,
+    ...     select=lambda m, idx: max(idx, key=lambda i: m[i]))
     >>> len(members), stopped
     (3, False)
 """

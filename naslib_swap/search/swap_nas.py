@@ -11,8 +11,8 @@ Algorithm 1): evolutionary search with the regularised SWAP-Score as fitness.
 4. The answer is the best member of the final population.
 
 Operators: the space's (:class:`~naslib_swap.spaces.capabilities.EvolvableSpace`: ``op_mutation``,
-``connectivity_mutation``, ``crossover``; NB201's in its space module, the DARTS space's in ``spaces/darts/operators.py``).
-A space without them cannot run SWAP-NAS. What a space adds to a result
+``connectivity_mutation``, ``crossover``; NB201's in its space module, the DARTS space's in
+``spaces/darts/operators.py``). A space without them cannot run SWAP-NAS. What a space adds to a result
 (NB301: the final genotype, ``extra["genotype"]``) comes from ``space.result_extra``.
 
 Network sizes: ``width`` and ``cells`` (the sizing vocabulary of :meth:`~naslib_swap.spaces.base.SearchSpace.build`;

@@ -35,9 +35,9 @@ selects it.
   :math:`\Delta\kappa = (\kappa_0 - \kappa)/\kappa_0` (higher: prune), :math:`\Delta R = (R_0 - R)/R_0` (lower:
   prune), :math:`\Delta\mathrm{MSE} = (\mathrm{MSE}_0 - \mathrm{MSE})/\mathrm{MSE}_0` (higher: prune); rank each
   (dense ranks, ties equal, as the code; :func:`naslib_swap.ranking.rank`), and on every edge prune the op with the
-  smallest rank sum. Stops when every
-  edge has one op (on spaces with a topology, DARTS: then the topology step below). Failures count as TE-NAS's 1e5 (``nan_policy="te-nas"``) so
-  that an op whose removal breaks the net is not pruned.
+  smallest rank sum. Stops when every edge has one op (on spaces with a topology, DARTS: then the topology step
+  below). Failures count as TE-NAS's 1e5 (``nan_policy="te-nas"``) so that an op whose removal breaks the net is not
+  pruned.
 
 ``budget`` caps the architectures scored (evolution, REINFORCE: distinct archs, cache hits are free) or the
 perturbations scored (pruning: supernets, the base of each round included); a run cut short reports ``truncated``.
@@ -59,7 +59,7 @@ DARTS (``nasbench301``), following TEGNAS / TENAS:
   of the sampled ops' logits (the authors' ``select_action``); :math:`\log \pi(a_t)` sums the op log-probabilities of
   the kept edges only. A sampled ``none`` on a kept edge is scored as a zero edge (the authors do the same); the
   final arch never holds one: DARTS' derivation
-  (``derive_genotype`` in ``spaces/darts/genotype.py``) on ``softmax(logits)`` keeps, per node, the two inputs whose best
+  (``derive_genotype``, ``spaces/darts/genotype.py``) on ``softmax(logits)`` keeps, per node, the two inputs whose best
   non-``none`` op weighs most, each with that op (DARTS' and the authors' ``genotype()``).
 * ``teg-prune``: the op rounds run on the 2 x 14 = 28 edges of the supernet (history ``edge`` = ``14 * cell + edge``;
   ``none`` is always dropped: NB301 archs have none); then TE-NAS's topology step (``prune_func_rank_group``): for
@@ -291,7 +291,8 @@ def teg_evolution(space: SearchSpace, dataset: str, *, seed: int, budget: int | 
     g = make_generator(derive_seed(seed, "teg-evolution"))
     ev = _evaluator(space, dataset, seed, device, data_root, ev_opts)
     history: list[dict[str, Any]] = []
-    bar = _progress(min(pop_size + steps, int(cap) if budget else pop_size + steps), f"teg-evolution {dataset}", progress)
+    total = min(pop_size + steps, int(cap) if budget else pop_size + steps)
+    bar = _progress(total, f"teg-evolution {dataset}", progress)
 
     def scored(arch: Any) -> dict[str, float]:
         before = ev.n_scored
@@ -311,7 +312,8 @@ def teg_evolution(space: SearchSpace, dataset: str, *, seed: int, budget: int | 
     bar.close()
     best = space.parse(final[int(np.argmin(teg_ranks([_row(ev, a) for a in final])))])
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=ev.n_scored,
-                        history=history, extra={"truncated": truncated, "data": ev.source, **_result_extra(space, best)})
+                        history=history,
+                        extra={"truncated": truncated, "data": ev.source, **_result_extra(space, best)})
 
 
 # ---------------------------------------------------------------------------------------------------------------

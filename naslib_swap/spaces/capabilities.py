@@ -138,7 +138,8 @@ class Supernet:
     to_arch: Callable[..., Any]
 
 
-def mixing_weights(num_edges: int, candidates: torch.Tensor, generator: torch.Generator, std: float = 1e-3) -> torch.Tensor:
+def mixing_weights(num_edges: int, candidates: torch.Tensor, generator: torch.Generator,
+                   std: float = 1e-3) -> torch.Tensor:
     """softmax(alpha) over each edge's candidate ops, alpha ~ std * N(0, 1); 0 for ops that are not candidates.
 
     Example:
@@ -160,7 +161,8 @@ class SupernetSpace(abc.ABC):
         none_op: the index of the ``none`` op on the op axis, or None.
         archs_have_none: whether an architecture of the space may hold ``none`` (if not, ``none`` is never a
             candidate to keep).
-        supernet_batch_size: Zero-Cost-PT's perturbation minibatch on this space (the paper: 256 NB201, 64 DARTS).
+        supernet_batch_size: Zero-Cost-PT's perturbation minibatch on this space (the paper: 256 NB201, 64 DARTS;
+            default 64).
         fixed_order: the rows from the cell input towards its output (Zero-Cost-PT's ``fixed`` order).
         topology: the nodes that keep only some of their incoming edges (DARTS: 2 of ``i + 2``; NB201: none).
     """
@@ -231,7 +233,7 @@ class PolicySpace(abc.ABC):
 
     what: ClassVar[str] = "a cell policy"
     policy_shape: ClassVar[tuple[int, ...]]
-    reinforce_lr: ClassVar[float] = 0.05
+    reinforce_lr: ClassVar[float]
 
     @abc.abstractmethod
     def sample_action(self, logits: torch.Tensor, generator: torch.Generator) -> tuple[Hashable, torch.Tensor]:
