@@ -477,18 +477,23 @@ class SearchSpec:
         return self.fn(space, dataset, **kwargs)
 
 
-def register_search(name: str) -> Callable[[T], T]:
+def register_search(name: str, *, options_from: Callable[..., Any] | None = None) -> Callable[[T], T]:
     """Decorator: register a search method ``run(space, dataset, *, seed, budget=None, device="cpu",
-    data_root=None, progress=True, **options) -> SearchResult``; the signature is checked here."""
+    data_root=None, progress=True, **options) -> SearchResult``; the signature is checked here.
+
+    The search's options are its other keyword-only parameters. A search that passes ``**kwargs`` on to a helper
+    names it in ``options_from``: that callable's keyword-only options are declared too (beside ``seed``, ``device``,
+    ``data_root`` and ``nan_policy``, which the search sets itself).
+    """
 
     def deco(fn: T) -> T:
-        SEARCHES.add(name, _search_spec(name, fn), _source_of(fn))
+        SEARCHES.add(name, _search_spec(name, fn, options_from), _source_of(fn))
         return fn
 
     return deco
 
 
-def _search_spec(name: str, fn: Any) -> SearchSpec:
+def _search_spec(name: str, fn: Any, options_from: Callable[..., Any] | None = None) -> SearchSpec:
     owner = f"search '{name}'"
     params = inspect.signature(fn).parameters
     positional = [n for n, p in params.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -496,7 +501,11 @@ def _search_spec(name: str, fn: Any) -> SearchSpec:
     if len(positional) != 2 or missing:
         raise PluginError(f"{owner} ({_source_of(fn)}) must be run(space, dataset, *, {', '.join(SEARCH_COMMON)}, "
                           f"**options); it takes positional {positional} and lacks {missing or 'nothing'}")
-    return SearchSpec(name, fn, Options.of(fn, owner, skip=SEARCH_COMMON))
+    declared = Options.of(fn, owner, skip=SEARCH_COMMON)
+    if options_from is not None:
+        more = Options.of(options_from, owner, skip=(*SEARCH_COMMON, "nan_policy"))
+        declared = Options(owner, {**more.defaults, **declared.defaults}, {**more.types, **declared.types}, more.open)
+    return SearchSpec(name, fn, declared)
 
 
 def get_search(name: str) -> SearchSpec:

@@ -192,16 +192,3 @@ def score(
             if res is not None:
                 out.append(res)
     return out
-
-
-# -- kept until the searches use ProxyCall (merge of the spaces redesign) ---------------------------------------
-def parse_proxy_label(label: str) -> tuple[str, dict[str, Any]]:
-    from .grammar import parse_call
-
-    return parse_call(label)
-
-
-def split_proxies(text: str | Sequence[str]) -> list[str]:
-    from .grammar import split_list
-
-    return split_list(text) if isinstance(text, str) else [str(t) for t in text]

@@ -88,9 +88,7 @@ def scores(quick: bool) -> dict[str, Any]:
         g = make_generator(123)
         archs = [sp.sample(g) for _ in range(n)]
         use = [p for p in proxies if not (space_name in SLOW_ON and p in SLOW_PROXIES)]
-        has_prior = ("reg_swap" in sp.proxy_defaults(dataset) if hasattr(sp, "proxy_defaults")
-                     else getattr(sp, "size_prior", None) is not None)
-        if not has_prior:
+        if "reg_swap" not in sp.proxy_defaults(dataset):
             use.remove("reg_swap")  # no default prior on this space: only the explicit label below
         if quick:
             use = [p for p in use if p not in SLOW_PROXIES]

@@ -35,8 +35,8 @@ def main() -> None:
     space = get_space("nasbench201")
     g = make_generator(args.seed)
     archs = [space.sample(g) for _ in range(args.n)]
-    labels = [f"teg_ntk[C={args.C},N={args.N},reinits={args.reinits}]", f"teg_lr[reinits={args.reinits}]",
-              f"teg_mse[C={args.C},N={args.N},reinits={args.reinits},train_size={args.batch_size},"
+    labels = [f"teg_ntk[width={args.C},cells={args.N},reinits={args.reinits}]", f"teg_lr[reinits={args.reinits}]",
+              f"teg_mse[width={args.C},cells={args.N},reinits={args.reinits},train_size={args.batch_size},"
               f"test_size={args.batch_size}]"]
     scorer = ArchScorer(space, args.dataset, labels, seed=args.seed, batch_size=args.batch_size)
     scorer.score_arch(archs[0])  # warm-up (data loading, first torch.func call)

@@ -6,7 +6,7 @@ net), search_time_s, n_scored and the method's extra.
 
 Example:
     nice -n 10 python scripts/run_searches.py --method zc-pt --seeds 0-3 --tag random-reduced \
-        --option C=8 --option N=1 --option batch_size=32 --option validate=10 --out docs/results/searches.jsonl
+        --option width=8 --option cells=1 --option batch_size=32 --option validate=10 --out docs/results/searches.jsonl
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ reg-SWAP = SWAP x f(params), so every prior can be evaluated from SWAP scores al
 is re-scored). For each dataset and seed in the store, this prints the Spearman correlation (against the suite's val
 accuracy) of SWAP and of reg-SWAP under: the paper's prior (1.5, 1.5), and the `auto` rules of
 naslib_swap.proxies.swap.auto_size_prior applied to the size histogram of 1000 uniformly sampled archs
-(naslib_swap.scoring.sampled_size_prior), plus the authors' code formula with the paper's values.
+(naslib_swap.sizes.sampled_param_counts), plus the authors' code formula with the paper's values.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from scipy.stats import spearmanr
 
 from naslib_swap import get_space
 from naslib_swap.modelstats import count_parameters
-from naslib_swap.proxies.swap import size_regulariser
-from naslib_swap.scoring import sampled_size_prior
+from naslib_swap.proxies.swap import auto_size_prior, size_regulariser
+from naslib_swap.sizes import sampled_param_counts
 from naslib_swap.suite.store import load_scores
 
 
@@ -42,11 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         sizes: dict[str, float] = {}
         for key in df["arch"].unique():
             with torch.device("meta"):
-                sizes[key] = count_parameters(space._build(space.parse(key), ds)) / 1e6
+                sizes[key] = count_parameters(space.build(key, ds, device="meta")) / 1e6
         priors = {"paper (1.5, 1.5)": ((1.5, 1.5), "paper"), "code formula (1.5, 1.5)": ((1.5, 1.5), "code-m")}
         for rule in ("p90", "max", "mean+2std"):
-            priors[f"auto {rule} {tuple(round(v, 3) for v in sampled_size_prior('nasbench201', ds, rule=rule))}"] = (
-                sampled_size_prior("nasbench201", ds, rule=rule), "paper")
+            prior = auto_size_prior(sampled_param_counts(space, ds), rule)
+            priors[f"auto {rule} {tuple(round(v, 3) for v in prior)}"] = (prior, "paper")
         print(f"\n{ds}: Spearman vs the suite's val accuracy "
               f"({len(df)} scores, seeds {sorted(int(s) for s in df['seed'].unique())})")
         rows = {"swap (no prior)": []}

@@ -6,7 +6,7 @@ Spearman (scipy) of each indicator (sign-corrected: higher = predicted better) a
 accuracy (``space.ground_truth(d)``) and the 200-epoch test accuracy (``metric="test"``).
 
     nice -n 10 python scripts/teg_spearman.py --dataset cifar10 --n 1000 --out /tmp/teg_c10.jsonl \
-        --proxies "teg_ntk[C=3,N=1],teg_lr,teg_mse[C=3,N=1]"
+        --proxies "teg_ntk[width=3,cells=1],teg_lr,teg_mse[width=3,cells=1]"
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--proxies", default="teg_ntk[C=3,N=1],teg_lr,teg_mse[C=3,N=1]")
+    ap.add_argument("--proxies", default="teg_ntk[width=3,cells=1],teg_lr,teg_mse[width=3,cells=1]")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop scoring after this long (resume later)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=None, help="minibatch of teg_ntk (default: its 64)")

@@ -87,7 +87,7 @@ def test_zerocost_query_equals_our_proxy_on_the_same_graph(graph, batch) -> None
         assert via_naslib == pytest.approx(direct, rel=1e-6)
     ctx = nl.context_for_graph(graph)
     assert ctx.space == "nasbench201" and ctx.dataset == "cifar10"
-    assert ctx.size_prior == get_space("nasbench201").size_prior
+    assert ctx.option_defaults == get_space("nasbench201").proxy_defaults("cifar10")
 
 
 def test_parameter_counts_match_our_network() -> None:

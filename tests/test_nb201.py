@@ -94,7 +94,7 @@ def test_unknown_dataset():
 
 
 def test_supernet_op_weights():
-    net = SPACE.supernet("cifar10", generator=torch.Generator().manual_seed(0), C=4, N=1)
+    net = SPACE.supernet_module("cifar10", generator=torch.Generator().manual_seed(0), width=4, cells=1)
     x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(1))
     w = torch.zeros(6, 5)
     w[:, 2] = 1.0  # only conv3x3 everywhere

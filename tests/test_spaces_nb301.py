@@ -6,7 +6,7 @@ import torch
 from naslib_swap import get_space
 from naslib_swap.errors import ArchFormatError
 from naslib_swap.modelstats import model_stats
-from naslib_swap.spaces._darts import DARTS_PRIMITIVES, DartsSuperNet, make_darts_op
+from naslib_swap.spaces.darts import DARTS_PRIMITIVES, DartsSuperNet, derive_genotype, make_darts_op
 
 from conftest import NEEDS_DATA
 
@@ -118,7 +118,7 @@ def test_op_factory_and_supernet():
     w = torch.rand(2, 14, 8)
     net.set_op_weights(w)
     assert net(torch.randn(2, 3, 16, 16)).shape == (2, 10)
-    normal, reduce = net.discretise()
+    normal, reduce = derive_genotype(net.op_weights)
     a = SPACE.from_genotype_cells(normal, reduce)
     assert SPACE.parse(a) == a
 

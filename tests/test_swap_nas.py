@@ -5,9 +5,8 @@ import torch
 
 from naslib_swap.errors import NaslibSwapError
 from naslib_swap.registry import get_search, get_space
-from naslib_swap.search.swap_nas import NONE_OP, connectivity_mutation, crossover, op_mutation
-
-
+from naslib_swap.spaces.base import EvolvableSpace, MissingCapabilityError
+from naslib_swap.spaces.nasbench201 import NONE_OP, connectivity_mutation, crossover, op_mutation
 
 SPACE = get_space("nasbench201")
 
@@ -58,7 +57,7 @@ def test_crossover_swaps_the_incoming_edges_of_one_node():
 @NEEDS_DATA  # real CIFAR images
 def test_search_stops_at_the_budget():
     res = get_search("swap-nas")(SPACE, "cifar10", seed=0, budget=6, progress=False, population=4, cycles=5,
-                                 mutations=3, batch_size=4, C=2, N=1)
+                                 mutations=3, batch_size=4, width=2, cells=1)
     assert SPACE.parse(res.arch) == res.arch
     assert res.n_scored == 6 and res.extra["budget_stopped"]
 
@@ -66,7 +65,7 @@ def test_search_stops_at_the_budget():
 @NEEDS_DATA  # real CIFAR images
 def test_search_runs_all_cycles_and_keeps_population_size():
     res = get_search("swap-nas")(SPACE, "cifar10", seed=1, progress=False, population=4, cycles=3, mutations=2,
-                                 batch_size=4, C=2, N=1, crossover_prob=1.0)
+                                 batch_size=4, width=2, cells=1, crossover_prob=1.0)
     assert len(res.history) == 3 and all(h["crossover"] for h in res.history)
     best = [h["best_score"] for h in res.history]
     assert best == sorted(best)  # elitism: the best never gets worse
@@ -76,21 +75,39 @@ def test_search_runs_all_cycles_and_keeps_population_size():
 @NEEDS_DATA  # real CIFAR images
 def test_mu_and_sigma_reach_reg_swap():
     res = get_search("swap-nas")(SPACE, "cifar10", seed=0, progress=False, population=2, cycles=0, mutations=1,
-                                 batch_size=4, C=2, N=1, mu=0.7)
+                                 batch_size=4, width=2, cells=1, mu=0.7)
     assert res.extra["proxy"] == "reg_swap[mu=0.7,sigma=0.7]"
 
 
 def test_other_spaces_and_bad_settings_are_errors():
     with pytest.raises(NaslibSwapError, match="population"):
         get_search("swap-nas")(SPACE, "cifar10", seed=0, population=1, progress=False)
-    fake = type("Fake", (), {"name": "nasbench101"})()
-    with pytest.raises(NaslibSwapError, match="operators are defined for"):
-        get_search("swap-nas")(fake, "cifar10", seed=0, progress=False)
+    with pytest.raises(MissingCapabilityError, match=r"^swap-nas needs a space with mutation and crossover operators "
+                                                     r"\(EvolvableSpace\); nasbench101 has none$"):
+        get_search("swap-nas")(get_space("nasbench101"), "cifar10", seed=0, progress=False)
+
+
+EVOLVABLE = [n for n in ("nasbench101", "nasbench201", "nasbench301", "transbench101_micro", "transbench101_macro")
+             if isinstance(get_space(n), EvolvableSpace)]
+
+
+@pytest.mark.parametrize("name", EVOLVABLE)
+def test_evolvable_capability_keeps_archs_valid(name):
+    sp = get_space(name)
+    g = torch.Generator().manual_seed(0)
+    archs = [sp.sample(g) for _ in range(30)]
+    for a, b in zip(archs, archs[1:]):
+        for mutate in (sp.op_mutation, sp.connectivity_mutation):
+            c = mutate(a, g)
+            assert sp.parse(c) == c
+        c1, c2 = sp.crossover(a, b, g)
+        assert sp.parse(c1) == c1 and sp.parse(c2) == c2
 
 
 def test_darts_operators_keep_archs_valid():
-    pytest.importorskip("naslib_swap.spaces.nasbench301")
-    from naslib_swap.search.swap_nas import darts_connectivity_mutation, darts_crossover, darts_op_mutation
+    from naslib_swap.spaces.darts.operators import connectivity_mutation as darts_connectivity_mutation
+    from naslib_swap.spaces.darts.operators import crossover as darts_crossover
+    from naslib_swap.spaces.darts.operators import op_mutation as darts_op_mutation
 
     sp = get_space("nasbench301")
     g = torch.Generator().manual_seed(0)
@@ -108,8 +125,7 @@ def test_darts_operators_keep_archs_valid():
 
 @NEEDS_DATA  # real CIFAR images
 def test_tiny_darts_swap_nas_gives_a_genotype():
-    pytest.importorskip("naslib_swap.spaces.nasbench301")
     sp = get_space("nasbench301")
     res = get_search("swap-nas")(sp, "cifar10", seed=0, progress=False, population=2, cycles=1, mutations=1,
-                                 batch_size=2, C=2, N=2, mu=0.01)
+                                 batch_size=2, width=2, cells=2, mu=0.01)
     assert sp.parse(res.arch) == res.arch and res.extra["genotype"] == sp.to_string(res.arch)

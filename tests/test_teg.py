@@ -122,7 +122,7 @@ def test_teg_lr_counts_distinct_crop_patterns_on_the_thin_net() -> None:
     crops = random_crops(images, 400, 3, torch.Generator().manual_seed(9))
     want = len({tuple((c.reshape(-1) > 0).tolist()) for c in crops})
     assert got == want
-    assert built == [{"C": 1, "N": 1, "stem": False, "in_channels": 1}]
+    assert built == [{"profile": "teg-thin"}]
 
 
 def test_random_crops_are_single_channel_windows_of_the_images() -> None:

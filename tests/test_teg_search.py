@@ -9,13 +9,15 @@ import torch
 from naslib_swap.data.groundtruth import has_data
 from naslib_swap.errors import NaslibSwapError
 from naslib_swap.registry import get_search, get_space
-from naslib_swap.search.teg import (DARTS_EDGES, _dense_rank, _Pruner, _prune_darts_topology, darts_action_cells,
-                                    darts_genotype, darts_sample, teg_reward)
-from naslib_swap.spaces._darts import DARTS_PRIMITIVES, edge_index
+from naslib_swap.ranking import rank
+from naslib_swap.search.teg import _Pruner, _prune_topology, teg_reward
+from naslib_swap.spaces.base import MissingCapabilityError, PolicySpace
+from naslib_swap.spaces.darts.genotype import (DARTS_EDGES, DARTS_PRIMITIVES, action_cells, derive_genotype,
+                                               edge_index, sample_action)
 
 
 needs_data = pytest.mark.skipif(not has_data(), reason="shared data folder (images) not found: set NASLIB_SWAP_DATA")
-TINY = dict(C=1, batch_size=4, reinits=1, crops=50, images=8)
+TINY = dict(width=1, batch_size=4, reinits=1, crops=50, images=8)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,7 @@ def test_teg_search_cli_json(capsys) -> None:
     from naslib_swap.cli import main
 
     rc = main(["search", "--space", "nasbench201", "--dataset", "cifar10", "--method", "teg-reinforce", "--seed", "0",
-               "--budget", "2", "--no-progress", "--format", "json", "--option", "steps=2", "--option", "C=1",
+               "--budget", "2", "--no-progress", "--format", "json", "--option", "steps=2", "--option", "width=1",
                "--option", "batch_size=4", "--option", "reinits=1", "--option", "crops=50", "--option", "images=8"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
@@ -79,13 +81,19 @@ def test_teg_search_cli_json(capsys) -> None:
 
 
 def test_teg_search_rejects_other_spaces_and_bad_options(space) -> None:
-    with pytest.raises(NaslibSwapError, match="not available for nasbench101"):
+    with pytest.raises(MissingCapabilityError, match=r"^teg-evolution needs a space with TEG's indicator networks "
+                                                     r"\(build profile teg-indicator, teg-thin\); nasbench101 has none$"):
         get_search("teg-evolution")(get_space("nasbench101"), "cifar10", seed=0, progress=False)
-    with pytest.raises(NaslibSwapError, match="depth option applies to nasbench301 only"):
+    with pytest.raises(MissingCapabilityError, match=r"^teg-reinforce needs a space with a cell policy \(PolicySpace\); "
+                                                     r"transbench101_macro has none$"):
+        get_search("teg-reinforce")(get_space("transbench101_macro"), "jigsaw", seed=0, progress=False)
+    with pytest.raises(MissingCapabilityError, match=r"^teg-prune needs a space with a supernet"):
+        get_search("teg-prune")(get_space("nasbench101"), "cifar10", seed=0, progress=False)
+    with pytest.raises(NaslibSwapError, match="nasbench201 cannot set depth"):
         get_search("teg-evolution")(space, "cifar10", seed=0, progress=False, depth=2)
     with pytest.raises(NaslibSwapError, match="always drops 'none'"):
         get_search("teg-prune")(get_space("nasbench301"), "cifar10", seed=0, progress=False, drop_none=False)
-    with pytest.raises(NaslibSwapError, match="unknown TEG search option"):
+    with pytest.raises(NaslibSwapError, match="search .teg-reinforce. has no option .popsize.; its options: batch_size"):
         get_search("teg-reinforce")(space, "cifar10", seed=0, progress=False, popsize=3)
     with pytest.raises(NaslibSwapError, match="sample_size"):
         get_search("teg-evolution")(space, "cifar10", seed=0, progress=False, population=2, sample_size=3)
@@ -99,7 +107,7 @@ def test_teg_reward_and_dense_rank() -> None:
     buf = {"teg_ntk": [100.0, 1.0, 2.0], "teg_lr": [0.0, 0.0, 0.0], "teg_mse": [0.0, 0.0, 0.0]}
     assert teg_reward(buf, window=2) == pytest.approx(-1.0, rel=1e-5)
     assert teg_reward(buf, window=None) == pytest.approx(-1.0 / 99.0, rel=1e-5)
-    assert _dense_rank([0.3, 0.1, 0.3, 0.2], descending=True) == [0, 2, 0, 1]
+    assert rank([0.3, 0.1, 0.3, 0.2], descending=True).tolist() == [0, 2, 0, 1]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -157,7 +165,7 @@ def test_darts_genotype_hand_made() -> None:
                                  (3, 4, "dil_conv_3x3", 0.9), (3, 0, "sep_conv_3x3", 0.8), (3, 2, "skip_connect", 0.2)]:
         w[0, edge_index(node, inp), idx[op]] = value
     w[0, edge_index(1, 2), idx["sep_conv_3x3"]] = 0.3  # a second op on an edge: the stronger one wins
-    normal, reduce = darts_genotype(w)
+    normal, reduce = derive_genotype(w)
     assert normal == [("sep_conv_3x3", 0), ("skip_connect", 1), ("max_pool_3x3", 0), ("dil_conv_5x5", 2),
                       ("sep_conv_5x5", 1), ("avg_pool_3x3", 3), ("sep_conv_3x3", 0), ("dil_conv_3x3", 4)]
     # reduce cell all ties: the two lowest inputs, the lowest non-'none' op
@@ -165,7 +173,7 @@ def test_darts_genotype_hand_made() -> None:
     arch = get_space("nasbench301").from_genotype_cells(normal, reduce)
     assert get_space("nasbench301").genotype(arch) == (normal, reduce)
     with pytest.raises(NaslibSwapError, match="shape"):
-        darts_genotype(torch.zeros(14, 8))
+        derive_genotype(torch.zeros(14, 8))
 
 
 def test_darts_sample_keeps_two_inputs_per_node() -> None:
@@ -173,10 +181,10 @@ def test_darts_sample_keeps_two_inputs_per_node() -> None:
     logits = torch.zeros(2, 14, 8)
     logits[..., 0] = -1e4  # no 'none': every sample is an NB301 arch
     for _ in range(20):
-        action = darts_sample(logits, g)
+        action = sample_action(logits, g)
         assert action.shape == (2, 14) and int((action >= 0).sum()) == 16
         assert bool((action[:, [edge_index(0, 0), edge_index(0, 1)]] >= 0).all())  # node 0 keeps both inputs
-        normal, reduce = darts_action_cells(action)
+        normal, reduce = action_cells(action)
         get_space("nasbench301").from_genotype_cells(normal, reduce)  # valid
 
 
@@ -199,7 +207,7 @@ def _topology(importance, cap=float("inf")):
                  type("Bar", (), {"update": lambda self, n: None})())
     w = torch.zeros(2 * DARTS_EDGES, 8)
     w[:, 4] = 1.0  # one op per edge, as after the op rounds
-    return _prune_darts_topology(pr, w), w, ev, pr
+    return _prune_topology(pr, w, get_space("nasbench301").topology), w, ev, pr
 
 
 def test_darts_topology_keeps_the_edges_whose_removal_hurts() -> None:
@@ -207,31 +215,63 @@ def test_darts_topology_keeps_the_edges_whose_removal_hurts() -> None:
                   (1, 1, 1): 1.0, (1, 1, 2): 2.0, (1, 3, 0): 1.0, (1, 3, 4): 1.0}
     kept, w, ev, pr = _topology(importance)
     # node 1 of the normal cell: input 2 matters, inputs 0/1 tie at 0 -> the lower input stays
-    assert kept[0] == [(0, 1), (0, 2), (1, 3), (1, 3)]
-    assert kept[1] == [(0, 1), (1, 2), (0, 1), (0, 4)]
+    assert kept[:4] == [(0, 1), (0, 2), (1, 3), (1, 3)]  # normal cell, nodes 0..3
+    assert kept[4:] == [(0, 1), (1, 2), (0, 1), (0, 4)]  # reduction cell
     assert ev.n_scored == 2 * (3 + 4 + 5 + 3)  # per node with > 2 inputs: one base + one per input
     assert int((w.sum(dim=1) > 0).sum()) == 16  # 8 edges per cell remain
     assert not pr.truncated
     # out of budget after the first node: the rest keep their two lowest inputs
     kept, _, ev, pr = _topology(importance, cap=4)
-    assert kept[0][1] == (0, 2) and kept[0][2:] == [(0, 1), (0, 1)] and kept[1] == [(0, 1)] * 4
+    assert kept[1] == (0, 2) and kept[2:4] == [(0, 1), (0, 1)] and kept[4:] == [(0, 1)] * 4
     assert pr.truncated and ev.n_scored == 4
 
 
 @needs_data
 def test_darts_indicator_nets(darts) -> None:
-    from naslib_swap.proxies.teg import THIN_NET
     from naslib_swap.search.teg import TegEvaluator
 
     ev = TegEvaluator(darts, "cifar10", seed=0, **DARTS_TINY)
     # skip_connect on the reduction cell's inputs is a FactorizedReduce: the thin net feeds it 3x3 crops (odd size)
     arch = darts.parse("[[(0, 2), (1, 2), (0, 3), (2, 2), (1, 0), (3, 1), (0, 4), (4, 5)], "
                        "[(0, 2), (1, 2), (0, 2), (2, 2), (1, 2), (3, 2), (0, 2), (4, 2)]]")
-    net = darts.build(arch, "cifar10", **ev._kw({}))
+    net = darts.build(arch, "cifar10", **ev.request({}))
     assert [c.reduction for c in net.cells] == [False, True] and net.lastact is not None
     assert net(torch.randn(2, 3, 32, 32)).shape == (2, 10)
-    thin = darts.build(arch, "cifar10", **ev._kw(THIN_NET))
+    thin = darts.build(arch, "cifar10", **ev.request({"profile": "teg-thin"}))
     assert [c.reduction for c in thin.cells] == [False, True] and isinstance(thin.stem, torch.nn.Identity)
     assert thin(torch.randn(5, 1, 3, 3)).shape == (5, 10)
     values = ev.arch(arch)
     assert set(values) == {"teg_ntk", "teg_lr", "teg_mse"} and values["teg_lr"] >= 1
+
+
+POLICY_SPACES = [n for n in ("nasbench101", "nasbench201", "nasbench301", "transbench101_micro", "transbench101_macro")
+                 if isinstance(get_space(n), PolicySpace)]
+
+
+@pytest.mark.parametrize("name", POLICY_SPACES)
+def test_policy_capability(name) -> None:
+    sp = get_space(name)
+    dataset = sp.datasets[0]
+    logits = torch.zeros(sp.policy_shape, requires_grad=True)
+    g = torch.Generator().manual_seed(0)
+    action, log_prob = sp.sample_action(logits, g)
+    log_prob.backward()
+    assert logits.grad is not None and float(log_prob.detach()) < 0
+    assert isinstance(sp.action_key(action), str)
+    net = sp.build_action(action, dataset, generator=torch.Generator().manual_seed(1), profile="teg-indicator")
+    assert net(torch.randn(2, *sp.input_shape(dataset))).shape[0] == 2
+    with torch.no_grad():
+        logits.normal_(generator=g)
+    arch = sp.derive(logits)
+    assert sp.parse(arch) == arch
+    assert sp.reinforce_lr > 0
+
+
+@pytest.mark.parametrize("name", ["nasbench201", "nasbench301"])
+def test_teg_profiles_build(name) -> None:
+    sp = get_space(name)
+    arch = sp.sample(torch.Generator().manual_seed(0))
+    ind = sp.build(arch, "cifar10", profile="teg-indicator")
+    thin = sp.build(arch, "cifar10", profile="teg-thin")
+    assert isinstance(thin.stem, torch.nn.Identity) and not isinstance(ind.stem, torch.nn.Identity)
+    assert thin(torch.randn(3, 1, 3, 3)).shape == (3, 10)

@@ -8,11 +8,9 @@ import torch.nn as nn
 
 from naslib_swap.errors import NaslibSwapError
 from naslib_swap.registry import ProxySpec, get_search, get_space
-from naslib_swap.search.zc_pt import (ORDERS, PerturbationScorer, Supernet, _supernet_for, mixing_weights, propose)
+from naslib_swap.search.zc_pt import ORDERS, PerturbationScorer, propose, topology_step
+from naslib_swap.spaces.base import MissingCapabilityError, Supernet, SupernetSpace, mixing_weights
 from naslib_swap.types import Batch
-
-
-
 
 E, O = 4, 3
 # value[e, o]: how much op o on edge e adds to the toy proxy; the op to keep is the argmax of w * value
@@ -46,12 +44,12 @@ def toy_supernet():
     w0 = torch.full((E, O), 1.0 / O)
     net = ToyNet(w0)
     return Supernet(net=net, set_weights=net.set_op_weights, weights0=w0, candidates=cand,
-                    fixed_order=(0, 2, 1, 3), to_arch=tuple)
+                    fixed_order=(0, 2, 1, 3), topology=(), to_arch=lambda choice, kept=None: tuple(choice))
 
 
 def run(order, higher_is_better=True, budget=None, seed=0):
     sup = toy_supernet()
-    scorer = PerturbationScorer(sup, toy_spec(higher_is_better), {}, None, torch.device("cpu"),
+    scorer = PerturbationScorer(sup, toy_spec(higher_is_better), None, torch.device("cpu"),
                                 torch.Generator().manual_seed(0), budget)
     batch = Batch(torch.zeros(1, 1), None)
     choice, visited, truncated = propose(scorer, order, lambda: batch, torch.Generator().manual_seed(seed))
@@ -73,17 +71,17 @@ def test_perturbation_scoring_on_nb201_supernet_matches_direct_proxy():
     sp = get_space("nasbench201")
     g = torch.Generator().manual_seed(0)
     w0 = mixing_weights(6, torch.ones(6, 5, dtype=torch.bool), g)
-    net = sp.supernet("cifar10", generator=g, C=2, N=1, op_weights=w0)
+    net = sp.supernet_module("cifar10", generator=g, width=2, cells=1, op_weights=w0)
     sup = Supernet(net=net, set_weights=net.set_op_weights, weights0=w0, candidates=torch.ones(6, 5, dtype=torch.bool),
-                   fixed_order=(0, 1, 3, 2, 4, 5), to_arch=tuple)
+                   fixed_order=(0, 1, 3, 2, 4, 5), topology=(), to_arch=lambda choice, kept=None: tuple(choice))
     from naslib_swap.registry import get_proxy
 
-    scorer = PerturbationScorer(sup, get_proxy("nwot"), {}, "eval", torch.device("cpu"), g, None)
+    scorer = PerturbationScorer(sup, get_proxy("nwot"), "eval", torch.device("cpu"), g, None)
     batch = sp.make_batch("cifar10", 6, torch.Generator().manual_seed(1))
     scores = scorer.edge_scores(w0, 2, batch)
     w = w0.clone()
     w[2, 4] = 0.0
-    ref = sp.supernet("cifar10", generator=torch.Generator().manual_seed(0), C=2, N=1, op_weights=w)
+    ref = sp.supernet_module("cifar10", generator=torch.Generator().manual_seed(0), width=2, cells=1, op_weights=w)
     ref.load_state_dict({k: v for k, v in net.state_dict().items() if k != "op_weights"}, strict=False)
     assert scores[4] == pytest.approx(compute_proxy("nwot", ref, batch, bn_mode="eval"))
     assert torch.equal(net.op_weights, w0)  # the supernet is restored after scoring
@@ -122,7 +120,7 @@ def test_budget_truncates_and_keeps_arch_valid():
 @NEEDS_DATA  # real CIFAR images
 def test_tiny_nb201_search_on_a_budget():
     sp = get_space("nasbench201")
-    res = get_search("zc-pt")(sp, "cifar10", seed=0, budget=12, progress=False, C=2, N=1, batch_size=4,
+    res = get_search("zc-pt")(sp, "cifar10", seed=0, budget=12, progress=False, width=2, cells=1, batch_size=4,
                               proposals=3, validate=2)
     assert sp.parse(res.arch) == res.arch
     assert res.extra["perturbations"] == 12 and res.extra["proposals_run"] == 1
@@ -132,7 +130,7 @@ def test_tiny_nb201_search_on_a_budget():
 @NEEDS_DATA  # real CIFAR images
 def test_tiny_nb201_search_validates_distinct_candidates():
     sp = get_space("nasbench201")
-    res = get_search("zc-pt")(sp, "cifar10", seed=1, progress=False, C=2, N=1, batch_size=4, proposals=2,
+    res = get_search("zc-pt")(sp, "cifar10", seed=1, progress=False, width=2, cells=1, batch_size=4, proposals=2,
                               validate=2, order="fixed", proxy="swap")
     assert res.extra["perturbations"] == 2 * 30
     vals = [h for h in res.history if h["stage"] == "validation"]
@@ -150,45 +148,82 @@ def test_bad_options_are_one_line_errors():
 
 
 def test_space_without_supernet_is_a_clear_error():
-    fake = SimpleNamespace(name="transbench101_micro")
-    with pytest.raises(NaslibSwapError, match="zc-pt has no supernet for space transbench101_micro"):
-        _supernet_for(fake, "jigsaw", torch.Generator(), torch.device("cpu"), 16, 5, 8, 1e-3)
+    sp = get_space("transbench101_micro")
+    assert not isinstance(sp, SupernetSpace)
+    with pytest.raises(MissingCapabilityError,
+                       match=r"^zc-pt needs a space with a supernet \(SupernetSpace\); transbench101_micro has none$"):
+        get_search("zc-pt")(sp, "jigsaw", seed=0, progress=False)
 
 
-def test_darts_topology_keeps_the_two_most_important_inputs_per_node():
-    from naslib_swap.search._darts_supernet import N_EDGES, genotype_cells, topology
-    from naslib_swap.spaces._darts import NUM_NODES, edge_index
+def test_a_space_that_cannot_honour_a_size_says_so():
+    with pytest.raises(NaslibSwapError, match="nasbench201 cannot set depth"):
+        get_space("nasbench201").supernet(dataset="cifar10", generator=torch.Generator(), depth=2)
+
+
+SUPERNET_SPACES = [n for n in ("nasbench101", "nasbench201", "nasbench301", "transbench101_micro",
+                               "transbench101_macro") if isinstance(get_space(n), SupernetSpace)]
+
+
+@pytest.mark.parametrize("name", SUPERNET_SPACES)
+def test_supernet_capability(name):
+    sp = get_space(name)
+    dataset = sp.datasets[0]
+    sup = sp.supernet(dataset, torch.Generator().manual_seed(0), width=2, cells=sp.profiles["teg-indicator"]["cells"])
+    rows, ops = sp.mixing_rows
+    assert sup.weights0.shape == sup.candidates.shape == (rows, ops)
+    assert torch.allclose(sup.weights0.sum(1), torch.ones(rows))
+    assert bool((sup.weights0[~sup.candidates] == 0).all())
+    if not sp.archs_have_none:
+        assert not bool(sup.candidates[:, sp.none_op].any())
+    assert sorted(sup.fixed_order) == list(range(rows))
+    x = torch.randn(2, *sp.input_shape(dataset))
+    w = torch.zeros(rows, ops)
+    choice = [int(torch.nonzero(sup.candidates[e])[-1]) for e in range(rows)]
+    w[range(rows), choice] = 1.0
+    sup.set_weights(w)
+    assert torch.equal(sup.net.op_weights.view(rows, ops), w)
+    assert sup.net(x).shape[0] == 2
+    arch = sup.to_arch(choice)  # every topology node keeps its first inputs
+    assert sp.parse(arch) == arch
+    kept = [node.inputs[-node.keep:] for node in sup.topology]
+    assert sp.parse(sup.to_arch(choice, kept)) == sup.to_arch(choice, kept)
+    assert sp.supernet_batch_size >= 1
+
+
+def test_topology_step_keeps_the_most_important_inputs_per_node():
+    from naslib_swap.spaces.darts.genotype import DARTS_EDGES, NUM_NODES, cells_from_choice, edge_index
 
     sp = get_space("nasbench301")
     g = torch.Generator().manual_seed(0)
-    val = torch.rand(2 * N_EDGES, generator=g)  # importance of each edge, known by construction
+    val = torch.rand(2 * DARTS_EDGES, generator=g)  # importance of each edge, known by construction
 
     class Additive:
         count = 0
+        sup = SimpleNamespace(weights0=torch.zeros(2 * DARTS_EDGES, 8), topology=sp.topology,
+                              to_arch=sp.arch_from_choice)
 
         def goodness(self, w, batch):
             self.count += 1
             return float((w.sum(1) * val).sum())
 
-    choice = [int(c) for c in torch.randint(1, 8, (2 * N_EDGES,), generator=g)]  # no 'none' (index 0)
+    choice = [int(c) for c in torch.randint(1, 8, (2 * DARTS_EDGES,), generator=g)]  # no 'none' (index 0)
     scorer = Additive()
-    arch = topology(sp, scorer, choice, lambda: None)
+    arch = topology_step(scorer, choice, lambda: None)
     normal, reduce = sp.genotype(arch)
     assert scorer.count == 2 * 22
     for t, cell in enumerate((normal, reduce)):
         for i in range(NUM_NODES):
             ins = sorted(j for _, j in cell[2 * i: 2 * i + 2])
-            best = sorted(sorted(range(i + 2), key=lambda j: -float(val[t * N_EDGES + edge_index(i, j)]))[:2])
+            best = sorted(sorted(range(i + 2), key=lambda j: -float(val[t * DARTS_EDGES + edge_index(i, j)]))[:2])
             assert ins == best
-    assert (normal, reduce) == tuple(genotype_cells(choice, [[tuple(sorted(j for _, j in c[2 * i: 2 * i + 2]))
-                                                               for i in range(NUM_NODES)] for c in (normal, reduce)]))
+    kept = [tuple(sorted(j for _, j in c[2 * i: 2 * i + 2])) for c in (normal, reduce) for i in range(NUM_NODES)]
+    assert (normal, reduce) == cells_from_choice(choice, kept)
 
 
 @NEEDS_DATA  # real CIFAR images
 def test_tiny_darts_search_prints_a_genotype():
-    pytest.importorskip("naslib_swap.spaces._darts")
     sp = get_space("nasbench301")
-    res = get_search("zc-pt")(sp, "cifar10", seed=0, progress=False, C=2, layers=2, batch_size=2, proposals=1,
+    res = get_search("zc-pt")(sp, "cifar10", seed=0, progress=False, width=2, cells=2, batch_size=2, proposals=1,
                               validate=1, budget=8)
     assert sp.parse(res.arch) == res.arch
     assert res.extra["genotype"] == sp.to_string(res.arch) and "none" not in res.extra["genotype"]

@@ -41,7 +41,8 @@ class ProxyContext:
         dataset: the dataset / task name.
         option_defaults: per-proxy option defaults of the space (``{"reg_swap": {"mu": 1.5, "sigma": 1.5}}``);
             they sit between a proxy's own defaults and the options a user sets.
-        build_net: ``build_net(**sizes) -> nn.Module``, the same architecture with other sizes (TEG's thin net).
+        build_net: ``build_net(**sizes) -> nn.Module``, the same architecture with other sizes in the spaces' sizing
+            vocabulary (``width``, ``cells``, ...) or a named build profile (``profile="teg-thin"``).
         make_batches: ``make_batches(sizes) -> list[Batch]``, more disjoint batches of the same data (TEG MSE).
         sampled_sizes: ``sampled_sizes() -> parameter counts (M)`` of 1000 archs sampled from the space (reg-SWAP's
             ``auto`` prior).
@@ -79,7 +80,8 @@ class ProxyContext:
         Args:
             generator: the proxies' randomness.
             arch, net_seed, net_options: with ``arch``, ``build_net(**sizes)`` rebuilds it with weights drawn from
-                ``net_seed`` and the sizes over ``net_options``; ``build_net`` replaces that (supernets, searches).
+                ``net_seed`` and the sizes over ``net_options`` (a request naming a ``profile`` is built as the
+                profile says); ``build_net`` replaces that (supernets, searches).
             batch_generator, data_root: with ``batch_generator``, ``make_batches(sizes)`` draws more batches of the
                 dataset from it; ``make_batches`` replaces that.
         """
@@ -89,7 +91,9 @@ class ProxyContext:
             seed = 0 if net_seed is None else int(net_seed)
 
             def build_net(**sizes: Any) -> nn.Module:
-                return space.build(arch, dataset, generator=make_generator(seed), device=dev, **{**base, **sizes})
+                # a named profile (TEG's thin net) is a net of its own: the caller's sizes do not apply to it
+                request = sizes if "profile" in sizes else {**base, **sizes}
+                return space.build(arch, dataset, generator=make_generator(seed), device=dev, **request)
 
         if make_batches is None and batch_generator is not None:
             def make_batches(sizes: Sequence[int]) -> list[Batch]:

@@ -14,8 +14,8 @@ Metrics" (TEG-NAS, TPAMI; TE-NAS, ICLR 2021); code github VITA-Group/TEGNAS and 
   is formed and diagonalised (``torch.linalg.eigvalsh``) in float64.
 * ``teg_lr`` (Eq. 6, higher is better): the number of linear regions, approximated by the number of distinct
   activation patterns over S inputs (3000 random 3x3 single-channel crops of real training images; here the
-  images of :mod:`naslib_swap.data.images`) on the *thin* network ``ctx.build_net(C=1, N=1, stem=False,
-  in_channels=1)``. With :math:`A \in \{0,1\}^{S \times V}` holding, per input, the sign of every ReLU output
+  images of :mod:`naslib_swap.data.images`) on the *thin* network ``ctx.build_net(profile="teg-thin")``
+  (the space's TEG thin net; NB201: C=1, N=1, no stem, one input channel). With :math:`A \in \{0,1\}^{S \times V}` holding, per input, the sign of every ReLU output
   (all layers, all positions),
 
   .. math:: \hat R = \left|\{ A_{s,:} : s = 1..S \}\right|
@@ -79,7 +79,7 @@ REFERENCE = ("Chen et al., TEG-NAS (TPAMI) / TE-NAS (ICLR 2021), Eqs. 4, 6, 8-9;
 
 NAN_POLICIES = ("teg", "te-nas")
 TE_NAS_BAD = 1e5  # TE-NAS's value for a failed condition number
-THIN_NET = {"C": 1, "N": 1, "stem": False, "in_channels": 1}  # TEG's thin net for linear regions
+THIN_PROFILE = "teg-thin"  # the build profile of TEG's thin net for linear regions (each space defines its sizes)
 
 TEG_METRICS = ("teg_ntk", "teg_lr", "teg_mse")  # kappa, R, MSE; each one's direction is its ProxySpec's
 
@@ -261,19 +261,16 @@ def _mean_or_bad(values: Sequence[float], nan_policy: str) -> float:
     return float(np.mean(values))
 
 
-def _maybe_resized(net: nn.Module, ctx: ProxyContext, C: int | None, N: int | None) -> nn.Module:
-    """``net``, or the same architecture rebuilt with ``C``/``N`` through ``ctx.build_net`` (train mode)."""
-    if C is None and N is None:
+def _maybe_resized(net: nn.Module, ctx: ProxyContext, width: int | None, cells: int | None) -> nn.Module:
+    """``net``, or the same architecture rebuilt with ``width``/``cells`` (the spaces' sizing vocabulary) through
+    ``ctx.build_net`` (train mode)."""
+    if width is None and cells is None:
         return net
     if ctx.build_net is None:
-        raise ProxyInputError("the C/N options rebuild the architecture: score through a space (naslib_swap.score) "
-                              "or pass ProxyContext(build_net=...)")
-    kw = {k: int(v) for k, v in (("C", C), ("N", N)) if v is not None}
-    try:
-        resized = ctx.build_net(**kw)
-    except TypeError as exc:
-        raise ProxyInputError(f"the space's builder does not accept {kw} ({exc}); drop the C/N options") from None
-    return resized.to(ctx.device).train(net.training)
+        raise ProxyInputError("the width/cells options rebuild the architecture: score through a space "
+                              "(naslib_swap.score) or pass ProxyContext(build_net=...)")
+    kw = {k: int(v) for k, v in (("width", width), ("cells", cells)) if v is not None}
+    return ctx.build_net(**kw).to(ctx.device).train(net.training)
 
 
 def _reinit(net: nn.Module, ctx: ProxyContext, init: str) -> None:
@@ -294,15 +291,15 @@ def _reinit(net: nn.Module, ctx: ProxyContext, init: str) -> None:
     reference=REFERENCE
 )
 def teg_ntk(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3, init: str = "kaiming",
-            nan_policy: str = "teg", chunk_size: int | None = None, C: int | None = None,
-            N: int | None = None) -> float:
+            nan_policy: str = "teg", chunk_size: int | None = None, width: int | None = None,
+            cells: int | None = None) -> float:
     """NTK condition number (Eq. 4), mean over ``reinits`` Kaiming re-initialisations; lower is better.
 
-    ``C``/``N`` (default None: the net as given) score ``ctx.build_net(C=C, N=N)`` instead, e.g. the authors'
-    tiny NB201 net ``teg_ntk[C=3,N=1]``.
+    ``width``/``cells`` (default None: the net as given) score ``ctx.build_net(width=..., cells=...)`` instead, e.g.
+    the authors' tiny NB201 net ``teg_ntk[width=3,cells=1]``.
     """
     _check_common(nan_policy, reinits, init)
-    net = _maybe_resized(net, ctx, C, N)
+    net = _maybe_resized(net, ctx, width, cells)
     values = []
     for _ in range(reinits):
         _reinit(net, ctx, init)
@@ -327,19 +324,14 @@ def teg_lr(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3,
     """Number of linear regions (Eq. 6) on the thin net, mean over ``reinits`` re-initialisations; higher is better.
 
     The crops come from ``images`` real images drawn with ``ctx.make_batches`` (or from ``batch`` without it); the
-    thin net is ``ctx.build_net(C=1, N=1, stem=False, in_channels=1)`` in train mode. ``net`` itself is not used.
+    thin net is ``ctx.build_net(profile="teg-thin")`` in train mode. ``net`` itself is not used.
     """
     _check_common("teg", reinits, init)
     if crops < 1 or crop_size < 1:
         raise ProxyInputError(f"teg_lr crops and crop_size must be >= 1, got {crops}, {crop_size}")
     if ctx.build_net is None:
         raise ProxyInputError("teg_lr needs ctx.build_net to build the thin network; score it through a space")
-    try:
-        thin = ctx.build_net(**THIN_NET)
-    except TypeError as exc:
-        raise ProxyInputError(f"teg_lr: the space's builder does not accept the thin-net overrides {THIN_NET} "
-                              f"({exc}); it cannot score this space") from None
-    thin = thin.to(ctx.device).train()
+    thin = ctx.build_net(profile=THIN_PROFILE).to(ctx.device).train()
     pool = ctx.make_batches([images])[0].inputs if ctx.make_batches is not None else batch.inputs
     x = random_crops(pool.to(ctx.device), crops, crop_size, ctx.generator)
     counts = []
@@ -360,7 +352,7 @@ def teg_lr(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3,
 )
 def teg_mse(net: nn.Module, batch: Batch, ctx: ProxyContext, *, variant: str = "paper", reinits: int = 3,
             init: str = "kaiming", nan_policy: str = "teg", train_size: int = 64, test_size: int = 64,
-            cell_filter: str = "cell", C: int | None = None, N: int | None = None) -> float:
+            cell_filter: str = "cell", width: int | None = None, cells: int | None = None) -> float:
     """NTK kernel-regression error (Eqs. 8-9), mean over ``reinits`` re-initialisations; lower is better.
 
     ``variant="paper"``: last-layer NTK, mean L2 norm of the error; ``variant="code"``: NTK of the ``weight``
@@ -369,7 +361,7 @@ def teg_mse(net: nn.Module, batch: Batch, ctx: ProxyContext, *, variant: str = "
     batch is split in two halves. ``C``/``N``: as :func:`teg_ntk`.
     """
     _check_common(nan_policy, reinits, init)
-    net = _maybe_resized(net, ctx, C, N)
+    net = _maybe_resized(net, ctx, width, cells)
     if variant not in ("paper", "code"):
         raise ProxyInputError(f"teg_mse variant must be 'paper' or 'code', got {variant!r}")
     if ctx.make_batches is not None:

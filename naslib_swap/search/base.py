@@ -7,9 +7,13 @@ A search is a callable registered with :func:`naslib_swap.registry.register_sear
                  device: str = "cpu", data_root: str | None = None, progress: bool = True,
                  **options) -> SearchResult: ...
 
-``budget`` caps the number of architectures (or perturbations) scored, for quick runs. Randomness comes only from
-``torch.Generator`` objects seeded from ``seed``. The CLI (``naslib-swap search``) adds the benchmark's ground truth
-(``val_acc``, ``test_acc``) and ``params`` of the final architecture; searches do not look them up.
+A search talks to a space only through :class:`~naslib_swap.spaces.base.SearchSpace` and the capabilities of
+:mod:`naslib_swap.spaces.capabilities` (it calls ``require(space, Capability, "method")`` for one it needs, which fails
+in one line naming the capability); it never tests a space's name. Network sizes are options in the sizing vocabulary
+(``width``, ``cells``). ``budget`` caps the number of architectures (or perturbations) scored, for quick runs.
+Randomness comes only from ``torch.Generator`` objects seeded from ``seed``. The CLI (``naslib-swap search``) adds the
+benchmark's ground truth (``val_acc``, ``test_acc``) and ``params`` of the final architecture; searches do not look
+them up.
 """
 from __future__ import annotations
 

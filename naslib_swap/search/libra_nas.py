@@ -11,7 +11,7 @@ The paper (Sec. 4.2) plugs LIBRA into "an evolutionary algorithm" without detail
 * **Fitness of one arch** is a rank sum (``combine``: any of :data:`COMBINE_METHODS`), which needs a reference
   population: an arch is ranked *within the current population plus itself*; a parent is the arch of best fitness
   among ``sample_size`` members drawn from the population (each ranked against the whole current population).
-* **Evolution** (Real et al.'s aging evolution): a population of ``population`` random archs; each cycle draws
+* **Evolution** (Real et al.'s aging evolution, :func:`naslib_swap.search.evolution.aging_evolution`): a population of ``population`` random archs; each cycle draws
   ``sample_size`` members, mutates the best once (``space.mutate``), scores the child, adds it and removes the
   oldest. ``budget`` caps the archs scored (default 200; the initial population counts).
 * **Result**: the arch of best fitness over *every* arch scored (ranked within that whole set).
@@ -23,21 +23,21 @@ Example:
 """
 from __future__ import annotations
 
-import collections
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..ensemble.libra import COMBINE_METHODS, TARGET, combine, libra_select, split_samples, store_table, suite_table
 from ..errors import NaslibSwapError
 from ..registry import list_proxies, register_search
 from ..rng import make_generator
-from ..scoring import ArchScorer, parse_proxy_label
+from ..grammar import parse_call, split_list
+from ..scoring import ArchScorer
 from .base import SearchResult
+from .evolution import aging_evolution
 
 
 def _fitness(rows: Sequence[dict[str, float]], proxies: Sequence[str], method: str) -> np.ndarray:
@@ -51,7 +51,7 @@ def choose_proxies(space: str, dataset: str, *, db: str | Path | None = None, fi
 
     table = store_table(db, space, dataset, data_root=data_root) if db else suite_table(space, dataset, data_root)
     live = set(list_proxies())
-    pool = [c for c in table.columns if c != TARGET and parse_proxy_label(str(c))[0] in live]
+    pool = [c for c in table.columns if c != TARGET and parse_call(str(c))[0] in live]
     if not pool:
         raise NaslibSwapError(f"no proxy of the {space}/{dataset} table can be computed live; pass proxies='a+b+c' "
                               f"or a store (db=...) scored with registered proxies")
@@ -66,6 +66,16 @@ def choose_proxies(space: str, dataset: str, *, db: str | Path | None = None, fi
                         "libra_notes": notes + fit.notes}
 
 
+def _proxy_list(space: Any, dataset: str, proxies: str | Sequence[str] | None, db: str | None, fit_seed: int,
+                data_root: str | None) -> tuple[list[str], dict[str, Any]]:
+    """The proxies to combine: as given (``a+b+c``, ``a,b`` with brackets kept whole, or a list), else LIBRA's
+    choice."""
+    if proxies is None:
+        return choose_proxies(space.name, dataset, db=db, fit_seed=fit_seed, data_root=data_root)
+    items = split_list(proxies, seps=",+") if isinstance(proxies, str) else [str(p) for p in proxies]
+    return items, {}
+
+
 @register_search("libra-nas")
 def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
               data_root: str | None = None, progress: bool = True, proxies: str | Sequence[str] | None = None,
@@ -78,23 +88,13 @@ def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None,
         raise NaslibSwapError("libra-nas needs budget >= 1, population >= 1 and sample_size >= 1")
     if combine_method not in COMBINE_METHODS:
         raise NaslibSwapError(f"unknown combine_method '{combine_method}'; known: {', '.join(COMBINE_METHODS)}")
-    extra: dict[str, Any] = {}
-    if proxies is None:
-        chosen, extra = choose_proxies(space.name, dataset, db=db, fit_seed=fit_seed, data_root=data_root)
-    else:
-        chosen = [p.strip() for p in (proxies.replace("+", ",").split(",") if isinstance(proxies, str) else proxies)
-                  if p.strip()]
+    chosen, extra = _proxy_list(space, dataset, proxies, db, fit_seed, data_root)
     scorer = ArchScorer(space, dataset, chosen, batch_size=batch_size, seed=seed, device=device, data_root=data_root)
     labels = [j.label for j in scorer.jobs]
-    g = make_generator(seed)
     scored: dict[str, dict[str, float]] = {}
     order: list[str] = []
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=budget, desc=f"libra-nas {space.name}/{dataset}", unit="arch")
+    history: list[dict[str, Any]] = []
+    bar = _progress(progress, budget, f"libra-nas {space.name}/{dataset}")
 
     def evaluate(arch: Any) -> str:
         key = space.key(arch)
@@ -105,27 +105,24 @@ def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None,
                 bar.update(1)
         return key
 
-    pop: collections.deque[tuple[str, Any]] = collections.deque()
-    while len(pop) < min(population, budget):
-        arch = space.sample(g)
-        pop.append((evaluate(arch), arch))
-    history = []
-    while len(scored) < budget:
-        members = list(pop)
-        fit_pop = _fitness([scored[k] for k, _ in members], labels, combine_method)
-        idx = torch.randperm(len(members), generator=g)[: min(sample_size, len(members))].tolist()
-        parent = members[max(idx, key=lambda i: fit_pop[i])]
-        child = space.mutate(parent[1], g)
+    def fitness(archs: Sequence[Any]) -> np.ndarray:
+        return _fitness([scored[space.key(a)] for a in archs], labels, combine_method)
+
+    def on_child(step: int, parent: Any, child: Any, members: Sequence[Any]) -> None:
         before = len(scored)
         key = evaluate(child)
-        pop.append((key, child))
-        pop.popleft()
         # the child's fitness: its rank sum within the current population (which now holds it)
-        now = list(pop)
-        f_now = _fitness([scored[k] for k, _ in now], labels, combine_method)
-        history.append({"step": len(history), "child": key, "new": len(scored) > before, "fitness": float(f_now[-1])})
-        if len(history) > 50 * budget:  # a space whose mutations keep returning scored archs
-            break
+        history.append({"step": step, "child": key, "new": len(scored) > before,
+                        "fitness": float(fitness(list(members))[-1])})
+
+    def select(members: Sequence[Any], idx: list[int]) -> int:  # the best fitness within the whole population
+        fit_pop = fitness(list(members))
+        return max(idx, key=lambda i: fit_pop[i])
+
+    aging_evolution(size=min(population, budget), sample_size=sample_size, steps=None, generator=make_generator(seed),
+                    sample=space.sample, mutate=space.mutate, select=select, on_member=evaluate, on_child=on_child,
+                    # a space whose mutations keep returning scored archs stops after 50 x budget steps
+                    exhausted=lambda: len(scored) >= budget or len(history) > 50 * budget)
     if bar is not None:
         bar.close()
     final_fit = _fitness([scored[k] for k in order], labels, combine_method)
@@ -133,3 +130,11 @@ def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None,
     extra.update({"proxies": labels, "combine": combine_method, "best_scores": scored[best]})
     return SearchResult(arch=space.parse(best), search_time_s=time.perf_counter() - t0, n_scored=len(scored),
                         history=history, extra=extra)
+
+
+def _progress(progress: bool, total: int, desc: str) -> Any:
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="arch")

@@ -10,20 +10,13 @@ Algorithm 1): evolutionary search with the regularised SWAP-Score as fitness.
    and scored; the best child joins the population and the worst member leaves it (elitism, not aging).
 4. The answer is the best member of the final population.
 
-Operators on NB201 (6 edges, ops 0 skip, 1 none, 2 conv3x3, 3 conv1x1, 4 avgpool; every 6-tuple is a valid cell):
+Operators: the space's (:class:`~naslib_swap.spaces.capabilities.EvolvableSpace`: ``op_mutation``,
+``connectivity_mutation``, ``crossover``; NB201's in its space module, the DARTS space's in
+``spaces/darts/operators.py``). A space without them cannot run SWAP-NAS. What a space adds to a result
+(NB301: the final genotype, ``extra["genotype"]``) comes from ``space.result_extra``.
 
-* operation mutation: one edge gets a different op other than ``none`` (the paper's Fig. 13a changes the type of an
-  existing connection); on a ``none`` edge this is the space's one-op mutation;
-* connectivity mutation (the paper's Fig. 13b "shifts a connection to a different position"): a connected edge
-  (op != none) hands its op to a disconnected edge (op == none) and becomes ``none``. A cell without a ``none`` edge
-  disconnects one random edge; a cell without any connection connects one random edge with a random op. So the
-  mutation always switches at least one edge between ``none`` and an op;
-* crossover (the paper's Fig. 14 swaps the incoming connections of one node): a uniformly chosen node j in {1, 2, 3}
-  swaps all its incoming edges between the two parents, giving two children.
-
-Operators on NAS-Bench-301 (the DARTS space, compact encoding): operation mutation changes the op of one
-``(input, op)`` pair; connectivity mutation moves one pair of nodes 1..3 to another free input of its node (node 0 has
-none); crossover swaps the two incoming pairs of one node of one cell. The final genotype is in ``extra["genotype"]``.
+Network sizes: ``width`` and ``cells`` (the sizing vocabulary of :meth:`~naslib_swap.spaces.base.SearchSpace.build`;
+NB201 C, N; NB301 C, ``layers``), for quick runs.
 
 Model-size control: ``mu``/``sigma`` (millions of parameters) are passed to ``reg_swap``
 (``reg_swap[mu=...,sigma=...]``); a larger mu favours larger networks (paper Fig. 5).
@@ -33,7 +26,7 @@ Model-size control: ``mu``/``sigma`` (millions of parameters) are passed to ``re
 Example:
     >>> from naslib_swap.registry import get_space, get_search
     >>> res = get_search("swap-nas")(get_space("nasbench201"), "cifar10", seed=0, progress=False,
-    ...                             population=4, cycles=2, mutations=2, batch_size=4, C=2, N=1)
+    ...                             population=4, cycles=2, mutations=2, batch_size=4, width=2, cells=1)
     >>> len(res.arch)
     6
 """
@@ -41,135 +34,19 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from ..errors import NaslibSwapError
 from ..registry import register_search
 from ..rng import make_generator
-from ..scoring import ArchScorer, derive_seed, parse_proxy_label
-from ..spaces.base import SearchSpace
+from ..proxies.base import ProxyCall
+from ..rng import derive_seed
+from ..scoring import ArchScorer
+from ..spaces.base import EvolvableSpace, SearchSpace, require
 from .base import SearchResult
-
-NONE_OP = 1  # NB201's `none`
-NB201_OPS = 5
-NB201_INCOMING: dict[int, tuple[int, ...]] = {1: (0,), 2: (1, 3), 3: (2, 4, 5)}  # node -> tuple positions of its edges
-
-
-def _randint(n: int, g: torch.Generator) -> int:
-    return int(torch.randint(n, (1,), generator=g))
-
-
-def op_mutation(arch: tuple[int, ...], g: torch.Generator) -> tuple[int, ...]:
-    """Change the op of one edge. A connected edge gets another non-``none`` op; a ``none`` edge any other op.
-
-    Example:
-        >>> a = op_mutation((2, 2, 2, 2, 2, 2), torch.Generator().manual_seed(0))
-        >>> sum(x != y for x, y in zip(a, (2, 2, 2, 2, 2, 2))), NONE_OP in a
-        (1, False)
-    """
-    t = list(arch)
-    e = _randint(len(t), g)
-    if t[e] == NONE_OP:
-        choices = [o for o in range(NB201_OPS) if o != NONE_OP]
-    else:
-        choices = [o for o in range(NB201_OPS) if o not in (t[e], NONE_OP)]
-    t[e] = choices[_randint(len(choices), g)]
-    return tuple(t)
-
-
-def connectivity_mutation(arch: tuple[int, ...], g: torch.Generator) -> tuple[int, ...]:
-    """Shift one connection to a disconnected edge (see the module doc for the boundary cases).
-
-    Example:
-        >>> connectivity_mutation((2, 1, 1, 1, 1, 1), torch.Generator().manual_seed(0)).count(2)
-        1
-    """
-    t = list(arch)
-    on = [e for e, o in enumerate(t) if o != NONE_OP]
-    off = [e for e, o in enumerate(t) if o == NONE_OP]
-    if on and off:
-        a, b = on[_randint(len(on), g)], off[_randint(len(off), g)]
-        t[b], t[a] = t[a], NONE_OP
-    elif on:  # fully connected: drop one connection
-        t[on[_randint(len(on), g)]] = NONE_OP
-    else:  # nothing connected: add one
-        ops = [o for o in range(NB201_OPS) if o != NONE_OP]
-        t[off[_randint(len(off), g)]] = ops[_randint(len(ops), g)]
-    return tuple(t)
-
-
-def crossover(a: tuple[int, ...], b: tuple[int, ...], g: torch.Generator) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Swap the incoming edges of one random node (1, 2 or 3) between two cells; returns both children.
-
-    Example:
-        >>> c1, c2 = crossover((0,) * 6, (2,) * 6, torch.Generator().manual_seed(0))
-        >>> sorted(c1 + c2) == sorted((0,) * 6 + (2,) * 6)
-        True
-    """
-    node = 1 + _randint(3, g)
-    x, y = list(a), list(b)
-    for p in NB201_INCOMING[node]:
-        x[p], y[p] = y[p], x[p]
-    return tuple(x), tuple(y)
-
-
-# --- DARTS / NAS-Bench-301 (compact encoding: (normal, reduce), 8 (input, op) pairs each, pairs 2i, 2i+1 feed node i)
-DARTS_OPS = 7  # COMPACT_OPS: no `none`
-
-
-def darts_op_mutation(arch: Any, g: torch.Generator) -> Any:
-    """One (input, op) pair of one cell gets another op (the paper's Fig. 13a)."""
-    cells = [list(arch[0]), list(arch[1])]
-    t, k = _randint(2, g), _randint(8, g)
-    inp, op = cells[t][k]
-    ops = [o for o in range(DARTS_OPS) if o != op]
-    cells[t][k] = (inp, ops[_randint(len(ops), g)])
-    return (tuple(cells[0]), tuple(cells[1]))
-
-
-def darts_connectivity_mutation(arch: Any, g: torch.Generator) -> Any:
-    """One pair of nodes 1..3 of one cell moves its connection to another free input of its node (Fig. 13b).
-
-    Node 0 has only the two cell inputs, both used, so it has no free input.
-    """
-    cells = [list(arch[0]), list(arch[1])]
-    t, k = _randint(2, g), 2 + _randint(6, g)
-    inp, op = cells[t][k]
-    other = cells[t][k ^ 1][0]
-    free = [j for j in range(k // 2 + 2) if j not in (inp, other)]
-    cells[t][k] = (free[_randint(len(free), g)], op)
-    return (tuple(cells[0]), tuple(cells[1]))
-
-
-def darts_crossover(a: Any, b: Any, g: torch.Generator) -> tuple[Any, Any]:
-    """Swap the two incoming pairs of one node of one cell between two archs (Fig. 14)."""
-    t, i = _randint(2, g), _randint(4, g)
-    x, y = [list(a[0]), list(a[1])], [list(b[0]), list(b[1])]
-    for k in (2 * i, 2 * i + 1):
-        x[t][k], y[t][k] = y[t][k], x[t][k]
-    return (tuple(x[0]), tuple(x[1])), (tuple(y[0]), tuple(y[1]))
-
-
-OPERATORS: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {
-    "nasbench201": (op_mutation, connectivity_mutation, crossover),
-    "nasbench301": (darts_op_mutation, darts_connectivity_mutation, darts_crossover),
-}
-
-
-def _sized(space: SearchSpace, overrides: dict[str, Any]) -> SearchSpace:
-    """The same space, building its networks with ``overrides`` (tiny C/N for tests and quick runs)."""
-    if not overrides:
-        return space
-    base = type(space)
-
-    class Sized(base):  # type: ignore[misc, valid-type]
-        def _build(self, arch, dataset, **kw):  # type: ignore[no-untyped-def]
-            return super()._build(arch, dataset, **{**overrides, **kw})
-
-    Sized.__name__ = Sized.__qualname__ = base.__name__
-    return Sized()
+from .evolution import elitist_evolution
 
 
 class _Fitness:
@@ -199,64 +76,52 @@ class _Budget(Exception):
     pass
 
 
-@register_search("swap-nas")
-def swap_nas(
-    space: SearchSpace,
-    dataset: str,
-    *,
-    seed: int,
-    budget: int | None = None,
-    device: str = "cpu",
-    data_root: str | None = None,
-    progress: bool = True,
-    proxy: str = "reg_swap",
-    mu: float | None = None,
-    sigma: float | None = None,
-    population: int = 20,
-    cycles: int = 20,
-    mutations: int = 5,
-    crossover_prob: float = 0.5,
-    batch_size: int | None = 16,
-    C: int | None = None,
-    N: int | None = None,
-) -> SearchResult:
-    """SWAP-NAS evolutionary search (see the module doc).
-
-    Args:
-        proxy: fitness proxy label (default ``reg_swap``; options allowed, e.g. ``reg_swap[init=normal]``).
-        mu, sigma: reg-SWAP's size prior in millions of parameters (default: the space's, NB201 1.5/1.5); if only
-            ``mu`` is given, ``sigma = mu`` (the paper sets them equal).
-        population: P; the sample is P // 2.
-        cycles: C, search cycles.
-        mutations: children per cycle.
-        crossover_prob: probability that the parent comes from a crossover of the sample's best two.
-        batch_size: minibatch of each score (16, the authors' SWAP code; None: the proxy's / space's default).
-        C, N: network overrides for quick runs (NB201: C, N, benchmark 16, 5; NB301: C, with ``N`` meaning
-            ``layers``, suite network 32, 8).
-    """
-    t0 = time.perf_counter()
-    if space.name not in OPERATORS:
-        raise NaslibSwapError(f"swap-nas: operators are defined for {', '.join(OPERATORS)} only; got space {space.name}")
-    op_mut, conn_mut, cross = OPERATORS[space.name]
+def _check(space: SearchSpace, population: int, cycles: int, mutations: int, crossover_prob: float) -> None:
+    require(space, EvolvableSpace, "swap-nas")
     if population < 2 or cycles < 0 or mutations < 1 or not 0.0 <= crossover_prob <= 1.0:
         raise NaslibSwapError(f"swap-nas needs population >= 2, cycles >= 0, mutations >= 1 and 0 <= crossover_prob "
                               f"<= 1; got {population}, {cycles}, {mutations}, {crossover_prob}")
-    name, popts = parse_proxy_label(str(proxy))
+
+
+def _proxy_call(proxy: str | ProxyCall, mu: float | None, sigma: float | None) -> ProxyCall:
+    """The fitness proxy with the size prior merged in (``sigma`` defaults to ``mu``, as the paper sets them)."""
+    call = ProxyCall.parse(proxy)
+    popts = dict(call.options)
     if mu is not None:
         popts["mu"] = float(mu)
         popts.setdefault("sigma", float(mu) if sigma is None else float(sigma))
     if sigma is not None:
         popts["sigma"] = float(sigma)
-    label = name + ("[" + ",".join(f"{k}={v!r}" for k, v in popts.items()) + "]" if popts else "")
-    n_key = "layers" if space.name == "nasbench301" else "N"
-    overrides = {k: v for k, v in (("C", C), (n_key, N)) if v is not None}
-    sized = _sized(space, overrides)
-    scorer = ArchScorer(sized, dataset, [label], batch_size=batch_size, seed=seed, device=device, data_root=data_root)
-    fit = _Fitness(scorer, budget, scorer.jobs[0].spec.higher_is_better)
-    g = make_generator(derive_seed(seed, "swap-nas", space.name, dataset))
-    history: list[dict[str, Any]] = []
-    pop: list[Any] = []
-    total = population + cycles * (mutations + 2)
+    return ProxyCall.make(call.spec, popts)
+
+
+class _Breeder:
+    """One SWAP-NAS cycle's variation: an optional crossover of the sample's best two, then ``mutations`` children of
+    the parent, each by an op or a connectivity mutation (equal odds)."""
+
+    def __init__(self, space: Any, fit: _Fitness, g: torch.Generator, mutations: int, crossover_prob: float,
+                 tick: Any) -> None:
+        self.space, self.fit, self.g, self.tick = space, fit, g, tick
+        self.mutations, self.crossover_prob = mutations, crossover_prob
+
+    def __call__(self, ranked: list[Any]) -> tuple[Any, list[Any], dict[str, Any]]:
+        used_crossover = bool(torch.rand(1, generator=self.g) < self.crossover_prob)
+        if used_crossover:
+            parent = max(self.space.crossover(ranked[0], ranked[1], self.g), key=self.fit)
+            self.tick(2)
+        else:
+            parent = ranked[0]
+        children: list[Any] = []
+        for _ in range(self.mutations):
+            op = bool(torch.rand(1, generator=self.g) < 0.5)
+            child = (self.space.op_mutation if op else self.space.connectivity_mutation)(parent, self.g)
+            self.fit(child)
+            children.append(child)
+            self.tick()
+        return parent, children, {"crossover": used_crossover}
+
+
+def _progress_bar(progress: bool, total: int, fit: _Fitness, pop: list[Any]) -> tuple[Any, Any]:
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -268,48 +133,61 @@ def swap_nas(
             bar.update(n)
             bar.set_postfix(scored=len(fit.cache), best=f"{max(map(fit, pop)) if pop else float('nan'):.4g}")
 
+    return bar, tick
+
+
+@register_search("swap-nas")
+def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
+             data_root: str | None = None, progress: bool = True, proxy: str = "reg_swap", mu: float | None = None,
+             sigma: float | None = None, population: int = 20, cycles: int = 20, mutations: int = 5,
+             crossover_prob: float = 0.5, batch_size: int | None = 16, width: int | None = None,
+             cells: int | None = None) -> SearchResult:
+    """SWAP-NAS evolutionary search (see the module doc).
+
+    Args:
+        proxy: fitness proxy label (default ``reg_swap``; options allowed, e.g. ``reg_swap[init=normal]``).
+        mu, sigma: reg-SWAP's size prior in millions of parameters (default: the space's, NB201 1.5/1.5); if only
+            ``mu`` is given, ``sigma = mu`` (the paper sets them equal).
+        population: P; the sample is P // 2.
+        cycles: C, search cycles.
+        mutations: children per cycle.
+        crossover_prob: probability that the parent comes from a crossover of the sample's best two.
+        batch_size: minibatch of each score (16, the authors' SWAP code; None: the proxy's / space's default).
+        width, cells: network sizes for quick runs (None: the benchmark's; NB201 C=16, N=5; NB301 C=32, 8 cells).
+    """
+    t0 = time.perf_counter()
+    _check(space, population, cycles, mutations, crossover_prob)
+    call = _proxy_call(proxy, mu, sigma)
+    sizes = {k: v for k, v in (("width", width), ("cells", cells)) if v is not None}
+    space.net_options(**sizes)  # a size the space cannot honour fails here, in one line
+    scorer = ArchScorer(space, dataset, [call], batch_size=batch_size, seed=seed, device=device, data_root=data_root,
+                        net_options=sizes)
+    fit = _Fitness(scorer, budget, scorer.jobs[0].spec.higher_is_better)
+    g = make_generator(derive_seed(seed, "swap-nas", space.name, dataset))
+    history: list[dict[str, Any]] = []
+    pop: list[Any] = []
+    bar, tick = _progress_bar(progress, population + cycles * (mutations + 2), fit, pop)
+
+    def record(c: int, parent: Any, child: Any, removed: Any, info: dict[str, Any]) -> None:
+        history.append({"cycle": c, "parent": space.key(parent), "crossover": info["crossover"],
+                        "child": space.key(child), "child_score": fit(child), "removed": space.key(removed),
+                        "best_score": max(map(fit, pop)), "scored": len(fit.cache)})
+
     stopped = False
     try:
-        while len(pop) < population:
-            a = space.sample(g)
-            fit(a)
-            pop.append(a)
-            tick()
-        for c in range(cycles):
-            sample_idx = torch.randperm(len(pop), generator=g)[: max(2, population // 2)].tolist()
-            sample = sorted((pop[i] for i in sample_idx), key=fit, reverse=True)
-            used_crossover = bool(torch.rand(1, generator=g) < crossover_prob)
-            if used_crossover:
-                kids = cross(sample[0], sample[1], g)
-                parent = max(kids, key=fit)
-                tick(2)
-            else:
-                parent = sample[0]
-            children: list[Any] = []
-            for _ in range(mutations):
-                mutate = op_mut if bool(torch.rand(1, generator=g) < 0.5) else conn_mut
-                child = mutate(parent, g)
-                fit(child)
-                children.append(child)
-                tick()
-            best_child = max(children, key=fit)
-            pop.append(best_child)
-            worst = min(range(len(pop)), key=lambda i: (fit(pop[i]), -i))
-            removed = pop.pop(worst)
-            history.append({"cycle": c, "parent": space.key(parent), "crossover": used_crossover,
-                            "child": space.key(best_child), "child_score": fit(best_child),
-                            "removed": space.key(removed), "best_score": max(map(fit, pop)),
-                            "scored": len(fit.cache)})
+        elitist_evolution(pop, size=population, cycles=cycles, sample_size=max(2, population // 2), generator=g,
+                          sample=space.sample, fitness=fit, on_member=lambda a: tick(), on_cycle=record,
+                          breed=_Breeder(space, fit, g, mutations, crossover_prob, tick))
     except _Budget:
         stopped = True
     finally:
         if bar is not None:
             bar.close()
     if not pop:
-        raise NaslibSwapError(f"swap-nas: budget {budget} allowed no architecture to be scored; use --budget >= 1")
+        raise NaslibSwapError(f"swap-nas: budget {budget} allowed no architecture to be scored; use a budget >= 1")
     best = max(pop, key=fit)
-    extra = {**({"genotype": space.to_string(best)} if space.name == "nasbench301" else {}), "proxy": label, "population": population, "cycles": cycles, "mutations": mutations,
-             "crossover_prob": crossover_prob, "batch_size": scorer.batch_size, "budget_stopped": stopped,
-             "best_score": fit(best), "scoring_time_s": fit.time_s, "net_overrides": overrides}
+    extra = {**space.result_extra(best), "proxy": call.label, "population": population, "cycles": cycles,
+             "mutations": mutations, "crossover_prob": crossover_prob, "batch_size": scorer.batch_size,
+             "budget_stopped": stopped, "best_score": fit(best), "scoring_time_s": fit.time_s, "net_overrides": sizes}
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=len(fit.cache),
                         history=history, extra=extra)

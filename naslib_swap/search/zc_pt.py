@@ -32,117 +32,79 @@ Edge orders (paper Sec. 4.2; perturbations per proposal with E edges, O ops in b
 The authors' code differs in places (its ``global_op_once`` pops edges keyed by an op index); this module follows the
 paper's text and its perturbation counts (Table 3).
 
+Topology step (DARTS-PT, as Zero-Cost-PT uses it on DARTS): on a space whose nodes keep only some of their inputs
+(:attr:`~naslib_swap.spaces.capabilities.SupernetSpace.topology`; DARTS: 2 of ``i + 2``), after every edge holds one op
+each such node repeatedly loses the incoming edge whose removal (its whole row of mixing weights set to 0) leaves the
+proxy highest, i.e. the least important edge, until it keeps enough; one fresh minibatch per node. On DARTS this costs
+3 + (4 + 3) + (5 + 4 + 3) = 22 perturbations per cell. Out of budget, a node keeps its first inputs.
+
+Spaces: any :class:`~naslib_swap.spaces.capabilities.SupernetSpace` (NB201: 6 edges x 5 ops; the DARTS space of
+NB301: 2 x 14 = 28 edges x 7 ops, ``none`` removed as in the paper). The supernet, its ``fixed`` order, the default
+perturbation minibatch (``space.supernet_batch_size``) and the stand-alone validation net (build profile
+``"supernet"``) come from the space; ``width``/``cells`` resize both nets.
+
 ``budget`` caps the perturbations scored; a proposal cut short discretises its remaining edges by the largest mixing
 weight (marked ``truncated`` in the history) and no further proposal starts.
 
 Example:
     >>> from naslib_swap.registry import get_space, get_search
     >>> res = get_search("zc-pt")(get_space("nasbench201"), "cifar10", seed=0, progress=False,
-    ...                          C=2, N=1, batch_size=4, proposals=1, validate=1)
+    ...                          width=2, cells=1, batch_size=4, proposals=1, validate=1)
     >>> len(res.arch), res.n_scored
     (6, 30)
+    >>> res = get_search("zc-pt")(get_space("nasbench301"), "cifar10", seed=0, progress=False, width=2, cells=2,
+    ...                          batch_size=2, proposals=1, validate=1, budget=30)
+    >>> res.extra["genotype"].startswith("Genotype(normal=[")
+    True
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from ..errors import NaslibSwapError, ProxyInputError
-from ..proxies.base import ProxyContext, compute_proxy, resolve_options
-from ..registry import ProxySpec, get_proxy, register_search
+from ..proxies.base import ProxyCall, ProxyContext, compute_proxy
+from ..registry import ProxySpec, register_search
 from ..rng import make_generator
-from ..scoring import derive_seed, parse_proxy_label
-from ..spaces.base import SearchSpace
+from ..rng import derive_seed
+from ..spaces.base import BudgetExhausted, SearchSpace, Supernet, SupernetSpace, require
 from ..types import Batch
 from .base import SearchResult
 
 ORDERS: tuple[str, ...] = ("fixed", "random", "global-op-iter", "global-op-once", "global-edge-iter", "global-edge-once")
 
 
-@dataclass
-class Supernet:
-    """What the perturbation search needs from a space's supernet.
-
-    Attributes:
-        net: the module; ``set_weights(W)`` makes it compute with mixing weights ``W`` (E x O).
-        set_weights: installs a weight matrix.
-        weights0: softmax(alpha) over the candidate ops of each edge (0 where an op is not a candidate).
-        candidates: (E x O) bool, the ops each edge may keep.
-        fixed_order: the ``fixed`` edge order (input towards output).
-        to_arch: ``to_arch(choice)`` -> the space's architecture, ``choice[e]`` = op kept on edge e.
-        finalize: optional ``finalize(scorer, choice, next_batch) -> arch`` run after the op selection (the DARTS
-            topology step, which scores more perturbations); None: ``to_arch(choice)``.
-    """
-
-    net: nn.Module
-    set_weights: Callable[[torch.Tensor], None]
-    weights0: torch.Tensor
-    candidates: torch.Tensor
-    fixed_order: tuple[int, ...]
-    to_arch: Callable[[Sequence[int]], Any]
-    finalize: Callable[..., Any] | None = None
-
-
-class _BudgetExhausted(Exception):
-    pass
-
-
-def mixing_weights(num_edges: int, candidates: torch.Tensor, generator: torch.Generator, std: float = 1e-3) -> torch.Tensor:
-    """softmax(alpha) over each edge's candidate ops, alpha ~ std * N(0, 1); 0 for ops that are not candidates.
-
-    Example:
-        >>> w = mixing_weights(2, torch.ones(2, 3, dtype=torch.bool), torch.Generator().manual_seed(0))
-        >>> [round(float(s), 6) for s in w.sum(1)]
-        [1.0, 1.0]
-    """
-    alpha = std * torch.randn(candidates.shape, generator=generator)
-    alpha = alpha.masked_fill(~candidates, float("-inf"))
-    return torch.softmax(alpha, dim=1)
-
-
-def nb201_supernet(space: SearchSpace, dataset: str, generator: torch.Generator, device: torch.device | str,
-                   C: int, N: int, alpha_std: float) -> Supernet:
-    """The NB201 supernet (C, N) with softmax(alpha) weights; the ``fixed`` order goes by target node."""
-    from ..spaces.nasbench201 import NUM_EDGES, NUM_OPS, STRING_ORDER
-
-    cand = torch.ones(NUM_EDGES, NUM_OPS, dtype=torch.bool)
-    w0 = mixing_weights(NUM_EDGES, cand, generator, alpha_std)
-    net = space.supernet(dataset, generator=generator, device=device, C=C, N=N, op_weights=w0)  # type: ignore[attr-defined]
-    return Supernet(net=net, set_weights=net.set_op_weights, weights0=w0, candidates=cand,
-                    fixed_order=tuple(STRING_ORDER), to_arch=lambda ch: tuple(int(c) for c in ch))
-
-
 class PerturbationScorer:
     """Scores perturbed supernets with one proxy; counts perturbations against a budget.
 
-    ``importance(W, batch)`` is the proxy value turned into "higher = better network" (sign from the proxy's
+    ``goodness(W, batch)`` is the proxy value turned into "higher = better network" (sign from the proxy's
     ``higher_is_better``); the op to keep is the one whose removal gives the *lowest* such value.
     """
 
-    def __init__(self, sup: Supernet, spec: ProxySpec, options: dict[str, Any], bn_mode: str | None,
-                 device: torch.device, generator: torch.Generator, budget: int | None,
-                 space_name: str | None = None, dataset: str | None = None) -> None:
-        self.sup, self.spec, self.options, self.bn_mode = sup, spec, options, bn_mode
+    def __init__(self, sup: Supernet, proxy: ProxyCall | ProxySpec, bn_mode: str | None, device: torch.device,
+                 generator: torch.Generator, budget: int | None, space: SearchSpace | None = None,
+                 dataset: str | None = None) -> None:
+        self.call = ProxyCall.parse(proxy)
+        if bn_mode is not None:
+            self.call = self.call.with_options(bn_mode=bn_mode)
+        self.sup, self.spec = sup, self.call.spec
         self.device, self.generator, self.budget = device, generator, budget
-        self.space_name, self.dataset = space_name, dataset
+        self.space, self.dataset = space, dataset
         self.count = 0
         self._snapshot = _snapshot(sup.net)
 
     def goodness(self, weights: torch.Tensor, batch: Batch) -> float:
         if self.budget is not None and self.count >= self.budget:
-            raise _BudgetExhausted
+            raise BudgetExhausted
         self.sup.set_weights(weights)
         # a fresh context per evaluation: proxies cache per-(net, batch) work in ctx.cache, and the net changes here
-        ctx = ProxyContext(device=self.device, generator=self.generator, space=self.space_name, dataset=self.dataset)
-        opts = dict(self.options)
-        if self.bn_mode is not None:
-            opts["bn_mode"] = self.bn_mode
-        value = _score_in_place(self.spec, self.sup.net, batch, ctx, self._snapshot, opts)
+        ctx = (ProxyContext(device=self.device, generator=self.generator) if self.space is None or self.dataset is None
+               else ProxyContext.for_space(self.space, self.dataset, generator=self.generator, device=self.device))
+        value = _score_in_place(self.call, self.sup.net, batch, ctx, self._snapshot)
         self.count += 1
         if np.isnan(value):
             return float("inf")  # unknown: never taken as the most important op
@@ -163,9 +125,62 @@ def _keep(scores: dict[int, float]) -> int:
     return min(scores, key=lambda o: (scores[o], o))
 
 
-def _discretise(weights: torch.Tensor, edge: int, op: int) -> None:
-    weights[edge].zero_()
-    weights[edge, op] = 1.0
+def _edge_importance(order: str, scores: dict[int, float]) -> float:
+    """How important an edge is for the global orders (lower: more): its most important op, or its mean op."""
+    return min(scores.values()) if order.startswith("global-op") else float(np.mean(list(scores.values())))
+
+
+class _Proposal:
+    """One proposal's state: the weights being discretised, the op kept per edge, the edges in decision order."""
+
+    def __init__(self, scorer: PerturbationScorer, next_batch: Callable[[], Batch], generator: torch.Generator) -> None:
+        self.scorer, self.next_batch, self.generator = scorer, next_batch, generator
+        self.sup = scorer.sup
+        self.w = self.sup.weights0.clone()
+        self.choice: list[int | None] = [None] * self.w.shape[0]
+        self.visited: list[int] = []
+        self.remaining = list(range(self.w.shape[0]))
+
+    def decide(self, edge: int, op: int) -> None:
+        self.w[edge].zero_()
+        self.w[edge, op] = 1.0
+        self.choice[edge] = op
+        self.visited.append(edge)
+        self.remaining.remove(edge)
+
+    def sequential(self, order: str) -> None:
+        """``fixed`` / ``random``: one edge at a time, each with a fresh minibatch."""
+        seq = list(self.sup.fixed_order)
+        while self.remaining:
+            if order == "random":
+                edge = self.remaining[int(torch.randint(len(self.remaining), (1,), generator=self.generator))]
+            else:
+                edge = next(e for e in seq if e in self.remaining)
+            self.decide(edge, _keep(self.scorer.edge_scores(self.w, edge, self.next_batch())))
+
+    def global_iter(self, order: str) -> None:
+        """``global-*-iter``: every step re-scores every op of every remaining edge."""
+        while self.remaining:
+            batch = self.next_batch()
+            table = {e: self.scorer.edge_scores(self.w, e, batch) for e in list(self.remaining)}
+            edge = min(self.remaining, key=lambda e: (_edge_importance(order, table[e]), e))
+            self.decide(edge, _keep(table[edge]))
+
+    def global_once(self, order: str) -> None:
+        """``global-*-once``: one scoring on A_0 fixes the edge order; each edge is re-scored at its turn."""
+        batch = self.next_batch()
+        table = {e: self.scorer.edge_scores(self.w, e, batch) for e in self.remaining}
+        seq = sorted(self.remaining, key=lambda e: (_edge_importance(order, table[e]), e))
+        for k, edge in enumerate(seq):
+            # the first edge sees the unchanged A_0: its scores are the ones just computed
+            scores = table[edge] if k == 0 else self.scorer.edge_scores(self.w, edge, self.next_batch())
+            self.decide(edge, _keep(scores))
+
+    def finish_by_weight(self) -> None:
+        """Out of budget: the DARTS rule (largest mixing weight) for the edges left."""
+        for e in list(self.remaining):
+            cand = self.sup.weights0[e].masked_fill(~self.sup.candidates[e], float("-inf"))
+            self.decide(e, int(torch.argmax(cand)))
 
 
 def propose(scorer: PerturbationScorer, order: str, next_batch: Callable[[], Batch],
@@ -175,108 +190,49 @@ def propose(scorer: PerturbationScorer, order: str, next_batch: Callable[[], Bat
     Returns:
         (choice per edge, edges in the order they were discretised, whether the budget cut it short).
     """
-    sup = scorer.sup
-    E = sup.weights0.shape[0]
-    w = sup.weights0.clone()
-    choice: list[int | None] = [None] * E
-    visited: list[int] = []
-    remaining = list(range(E))
-
-    def decide(edge: int, op: int) -> None:
-        _discretise(w, edge, op)
-        choice[edge] = op
-        visited.append(edge)
-        remaining.remove(edge)
-
+    if order not in ORDERS:
+        raise NaslibSwapError(f"unknown zc-pt order '{order}'; known: {', '.join(ORDERS)}")
+    p = _Proposal(scorer, next_batch, generator)
+    run = p.sequential if order in ("fixed", "random") else p.global_iter if order.endswith("-iter") else p.global_once
+    truncated = False
     try:
-        if order in ("fixed", "random"):
-            seq = list(sup.fixed_order)
-            while remaining:
-                if order == "random":
-                    edge = remaining[int(torch.randint(len(remaining), (1,), generator=generator))]
-                else:
-                    edge = next(e for e in seq if e in remaining)
-                decide(edge, _keep(scorer.edge_scores(w, edge, next_batch())))
-        elif order in ("global-op-iter", "global-edge-iter"):
-            while remaining:
-                batch = next_batch()
-                table = {e: scorer.edge_scores(w, e, batch) for e in list(remaining)}
-                if order == "global-op-iter":
-                    edge = min(remaining, key=lambda e: (min(table[e].values()), e))
-                else:
-                    edge = min(remaining, key=lambda e: (float(np.mean(list(table[e].values()))), e))
-                decide(edge, _keep(table[edge]))
-        elif order in ("global-op-once", "global-edge-once"):
-            batch = next_batch()
-            table = {e: scorer.edge_scores(w, e, batch) for e in remaining}
-            if order == "global-op-once":
-                seq = sorted(remaining, key=lambda e: (min(table[e].values()), e))
-            else:
-                seq = sorted(remaining, key=lambda e: (float(np.mean(list(table[e].values()))), e))
-            first = True
-            for edge in seq:
-                # the first edge sees the unchanged A_0: its scores are the ones just computed
-                scores = table[edge] if first else scorer.edge_scores(w, edge, next_batch())
-                first = False
-                decide(edge, _keep(scores))
-        else:
-            raise NaslibSwapError(f"unknown zc-pt order '{order}'; known: {', '.join(ORDERS)}")
-        return [int(c) for c in choice], visited, False  # type: ignore[arg-type]
-    except _BudgetExhausted:
-        for e in list(remaining):  # out of budget: the DARTS rule (largest mixing weight) for what is left
-            cand = sup.weights0[e].masked_fill(~sup.candidates[e], float("-inf"))
-            decide(e, int(torch.argmax(cand)))
-        return [int(c) for c in choice], visited, True  # type: ignore[arg-type]
+        run(order)
+    except BudgetExhausted:
+        p.finish_by_weight()
+        truncated = True
+    return [int(c) for c in p.choice], p.visited, truncated  # type: ignore[arg-type]
 
 
-def _supernet_for(space: SearchSpace, dataset: str, g: torch.Generator, device: torch.device, C: int, N: int,
-                  layers: int, alpha_std: float) -> Supernet:
-    if hasattr(space, "supernet") and space.name == "nasbench201":
-        return nb201_supernet(space, dataset, g, device, C, N, alpha_std)
-    if space.name == "nasbench301":
-        from . import _darts_supernet
+def topology_step(scorer: PerturbationScorer, choice: list[int], next_batch: Callable[[], Batch]) -> Any:
+    """Per node of ``scorer.sup.topology``, drop the incoming edge whose removal keeps the score highest until the node
+    keeps enough inputs (module doc); returns the architecture."""
+    sup = scorer.sup
+    w = torch.zeros_like(sup.weights0)
+    for e, o in enumerate(choice):
+        w[e, o] = 1.0
+    kept: list[tuple[int, ...]] = []
+    for node in sup.topology:
+        alive, rows = list(node.inputs), dict(zip(node.inputs, node.rows))
+        try:
+            batch = next_batch() if len(alive) > node.keep else None
+            while len(alive) > node.keep:
+                scores = {}
+                for j in alive:
+                    trial = w.clone()
+                    trial[rows[j]] = 0.0
+                    scores[j] = scorer.goodness(trial, batch)  # type: ignore[arg-type]
+                drop = max(alive, key=lambda j: (scores[j], -j))
+                alive.remove(drop)
+                w[rows[drop]] = 0.0
+        except BudgetExhausted:
+            for j in alive[node.keep:]:
+                w[rows[j]] = 0.0
+            alive = alive[:node.keep]
+        kept.append(tuple(alive))
+    return sup.to_arch(choice, kept)
 
-        return _darts_supernet.build(space, dataset, g, device, C=C, layers=layers, alpha_std=alpha_std)
-    raise NaslibSwapError(f"zc-pt has no supernet for space {space.name}; use --space nasbench201")
 
-
-@register_search("zc-pt")
-def zc_pt(
-    space: SearchSpace,
-    dataset: str,
-    *,
-    seed: int,
-    budget: int | None = None,
-    device: str = "cpu",
-    data_root: str | None = None,
-    progress: bool = True,
-    proxy: str = "nwot",
-    bn_mode: str | None = "eval",
-    order: str = "random",
-    proposals: int = 10,
-    validate: int = 100,
-    batch_size: int | None = None,
-    val_batch_size: int | None = None,
-    C: int = 16,
-    N: int = 5,
-    layers: int = 8,
-    alpha_std: float = 1e-3,
-) -> SearchResult:
-    """Zero-Cost-PT search (see the module doc).
-
-    Args:
-        proxy: a registered proxy label, options allowed (``nwot``, ``swap``, ``reg_swap[mu=1.0]``).
-        bn_mode: the BN mode the proxy runs in (paper: eval); None keeps the proxy's own ``bn_mode``.
-        order: edge order, one of :data:`ORDERS`.
-        proposals: N, proposal iterations (paper 10).
-        validate: V, validation minibatches per distinct candidate (paper 100).
-        batch_size: perturbation minibatch (paper: 256 on NB201, 64 on DARTS; default 256 / 64).
-        val_batch_size: validation minibatch (default ``batch_size``).
-        C, N: NB201 supernet (and stand-alone validation net) width and cells per stage (benchmark 16, 5).
-        layers: DARTS supernet cells (8).
-        alpha_std: the std of alpha (1e-3).
-    """
-    t0 = time.perf_counter()
+def _check_options(order: str, proposals: int, validate: int, budget: int | None, bn_mode: str | None) -> None:
     if order not in ORDERS:
         raise NaslibSwapError(f"unknown zc-pt order '{order}'; known: {', '.join(ORDERS)}")
     if proposals < 1 or validate < 1:
@@ -285,35 +241,30 @@ def zc_pt(
         raise NaslibSwapError(f"budget must be >= 0, got {budget}")
     if bn_mode not in (None, "train", "eval"):
         raise NaslibSwapError(f"bn_mode must be 'train', 'eval' or None, got {bn_mode!r}")
-    dataset = space.check_dataset(dataset)
-    name, popts = parse_proxy_label(str(proxy))
-    spec = get_proxy(name)
+
+
+def _proxy(proxy: str | ProxyCall) -> ProxyCall:
+    """The per-network proxy call (fails early on a population proxy or a bad option)."""
+    call = ProxyCall.parse(proxy)
+    spec = call.spec
     if spec.needs_population or spec.needs_arch_builder:
-        raise ProxyInputError(f"zc-pt scores a supernet; proxy '{name}' needs "
+        raise ProxyInputError(f"zc-pt scores a supernet; proxy '{spec.name}' needs "
                               f"{'a population' if spec.needs_population else 'an architecture builder'}: choose a "
                               f"per-network proxy such as nwot or swap")
-    resolve_options(spec, popts)  # fail early on a bad option
-    dev = torch.device(device)
-    bs = batch_size or (256 if space.name == "nasbench201" else 64)
-    vbs = val_batch_size or bs
+    return call
 
-    g_net = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "supernet"))
-    g_data = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "data"))
-    g_order = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "order"))
-    g_proxy = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "proxy"))
-    sup = _supernet_for(space, dataset, g_net, dev, C, N, layers, alpha_std)
-    scorer = PerturbationScorer(sup, spec, popts, bn_mode, dev, g_proxy, budget, space.name, dataset)
 
-    def next_batch() -> Batch:
-        return space.make_batch(dataset, bs, g_data, data_root=data_root, device=dev)
-
-    history: list[dict[str, Any]] = []
+def _proposals(space: SearchSpace, scorer: PerturbationScorer, order: str, proposals: int,
+               next_batch: Callable[[], Batch], g_order: torch.Generator, history: list[dict[str, Any]],
+               progress: bool) -> list[Any]:
+    """The proposal stage: up to ``proposals`` candidates (it stops after one the budget cut short)."""
     candidates: list[Any] = []
     bar = _bar(progress, proposals, f"zc-pt {order} proposals")
     for i in range(proposals):
         before = scorer.count
         choice, visited, truncated = propose(scorer, order, next_batch, g_order)
-        arch = space.parse(sup.finalize(scorer, choice, next_batch) if sup.finalize else sup.to_arch(choice))
+        sup = scorer.sup
+        arch = space.parse(topology_step(scorer, choice, next_batch) if sup.topology else sup.to_arch(choice))
         candidates.append(arch)
         history.append({"stage": "proposal", "index": i, "arch": space.key(arch), "edge_order": visited,
                         "perturbations": scorer.count - before, "truncated": truncated})
@@ -324,49 +275,114 @@ def zc_pt(
             break
     if bar is not None:
         bar.close()
+    return candidates
 
-    distinct: list[Any] = []
-    for a in candidates:
-        if space.key(a) not in map(space.key, distinct):
-            distinct.append(a)
-    n_val = 0
-    val_scores: dict[str, float] = {}
-    if len(distinct) == 1:
-        best = distinct[0]
-    else:
-        g_val = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "validation"))
-        batches = [space.make_batch(dataset, vbs, g_val, data_root=data_root, device=dev) for _ in range(validate)]
-        sign = 1.0 if spec.higher_is_better else -1.0
-        opts = dict(popts)
-        if bn_mode is not None:
-            opts["bn_mode"] = bn_mode
+
+class _Validation:
+    """The validation stage: every distinct candidate, built stand-alone (profile ``supernet``, weights from
+    ``(seed, arch)``), scored on the same ``validate`` minibatches; the best total wins."""
+
+    def __init__(self, space: SearchSpace, dataset: str, seed: int, dev: torch.device, data_root: Any,
+                 call: ProxyCall, bn_mode: str | None, g_proxy: torch.Generator,
+                 sizes: dict[str, Any]) -> None:
+        self.space, self.dataset, self.seed, self.dev, self.data_root = space, dataset, seed, dev, data_root
+        self.call = call.with_options(bn_mode=bn_mode) if bn_mode is not None else call
+        self.g_proxy, self.sizes = g_proxy, sizes
+        self.sign = 1.0 if call.spec.higher_is_better else -1.0
+        self.n_val = 0
+
+    def total(self, arch: Any, batches: list[Batch], bar: Any) -> float:
+        space, dataset, dev, key = self.space, self.dataset, self.dev, self.space.key(arch)
+        net = space.build(arch, dataset, generator=make_generator(derive_seed(self.seed, "zc-pt", space.name, dataset,
+                                                                              key)),
+                          device=dev, profile="supernet", **self.sizes)
+        total = 0.0
+        snap = _snapshot(net)
+        for b in batches:
+            ctx = ProxyContext.for_space(space, dataset, generator=self.g_proxy, device=dev)
+            total += self.sign * _score_in_place(self.call, net, b, ctx, snap)
+            self.n_val += 1
+            if bar is not None:
+                bar.update(1)
+        return total
+
+    def best(self, distinct: list[Any], validate: int, vbs: int, history: list[dict[str, Any]], progress: bool) -> Any:
+        space, dataset = self.space, self.dataset
+        g_val = make_generator(derive_seed(self.seed, "zc-pt", space.name, dataset, "validation"))
+        batches = [space.make_batch(dataset, vbs, g_val, data_root=self.data_root, device=self.dev)
+                   for _ in range(validate)]
         vbar = _bar(progress, len(distinct) * validate, "zc-pt validation")
+        val_scores: dict[str, float] = {}
         for a in distinct:
-            key = space.key(a)
-            net = space.build(a, dataset, generator=make_generator(derive_seed(seed, "zc-pt", space.name, dataset, key)),
-                              device=dev, **_net_overrides(space, C, N, layers))
-            total = 0.0
-            snap = _snapshot(net)
-            for b in batches:
-                ctx = ProxyContext(device=dev, generator=g_proxy, space=space.name, dataset=dataset,
-                                   size_prior=space.size_prior)
-                total += sign * _score_in_place(spec, net, b, ctx, snap, opts)
-                n_val += 1
-                if vbar is not None:
-                    vbar.update(1)
-            val_scores[key] = total
-            history.append({"stage": "validation", "arch": key, "score": sign * total})
+            val_scores[space.key(a)] = total = self.total(a, batches, vbar)
+            history.append({"stage": "validation", "arch": space.key(a), "score": self.sign * total})
         if vbar is not None:
             vbar.close()
-        best = max(distinct, key=lambda a: (_finite(val_scores[space.key(a)]), -distinct.index(a)))
+        return max(distinct, key=lambda a: (_finite(val_scores[space.key(a)]), -distinct.index(a)))
+
+
+def _distinct(space: SearchSpace, candidates: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for a in candidates:
+        if space.key(a) not in map(space.key, out):
+            out.append(a)
+    return out
+
+
+@register_search("zc-pt")
+def zc_pt(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
+          data_root: str | None = None, progress: bool = True, proxy: str = "nwot", bn_mode: str | None = "eval",
+          order: str = "random", proposals: int = 10, validate: int = 100, batch_size: int | None = None,
+          val_batch_size: int | None = None, width: int | None = None, cells: int | None = None,
+          alpha_std: float = 1e-3) -> SearchResult:
+    """Zero-Cost-PT search (see the module doc).
+
+    Args:
+        proxy: a registered proxy label, options allowed (``nwot``, ``swap``, ``reg_swap[mu=1.0]``).
+        bn_mode: the BN mode the proxy runs in (paper: eval); None keeps the proxy's own ``bn_mode``.
+        order: edge order, one of :data:`ORDERS`.
+        proposals: N, proposal iterations (paper 10).
+        validate: V, validation minibatches per distinct candidate (paper 100).
+        batch_size: perturbation minibatch (default: the space's ``supernet_batch_size``, the paper's 256 on NB201,
+            64 on DARTS).
+        val_batch_size: validation minibatch (default ``batch_size``).
+        width, cells: supernet (and stand-alone validation net) sizes (default: the space's ``supernet`` profile,
+            NB201 C=16, N=5; DARTS C=16, 8 cells).
+        alpha_std: the std of alpha (1e-3).
+    """
+    t0 = time.perf_counter()
+    _check_options(order, proposals, validate, budget, bn_mode)
+    require(space, SupernetSpace, "zc-pt")
+    dataset = space.check_dataset(dataset)
+    call = _proxy(proxy)
+    sizes = {k: v for k, v in (("width", width), ("cells", cells)) if v is not None}
+    dev = torch.device(device)
+    bs = batch_size or space.supernet_batch_size
+    vbs = val_batch_size or bs
+
+    g_net = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "supernet"))
+    g_data = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "data"))
+    g_order = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "order"))
+    g_proxy = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "proxy"))
+    sup = space.supernet(dataset, g_net, dev, alpha_std=alpha_std, **sizes)
+    scorer = PerturbationScorer(sup, call, bn_mode, dev, g_proxy, budget, space, dataset)
+
+    def next_batch() -> Batch:
+        return space.make_batch(dataset, bs, g_data, data_root=data_root, device=dev)
+
+    history: list[dict[str, Any]] = []
+    candidates = _proposals(space, scorer, order, proposals, next_batch, g_order, history, progress)
+    distinct = _distinct(space, candidates)
+    val = _Validation(space, dataset, seed, dev, data_root, call, bn_mode, g_proxy, sizes)
+    best = distinct[0] if len(distinct) == 1 else val.best(distinct, validate, vbs, history, progress)
     extra = {
-        **({"genotype": space.to_string(best)} if space.name == "nasbench301" else {}),
-        "proxy": str(proxy), "order": order, "bn_mode": bn_mode, "proposals_run": len(candidates),
-        "distinct_candidates": len(distinct), "perturbations": scorer.count, "validation_evals": n_val,
+        **space.result_extra(best),
+        "proxy": call.label, "order": order, "bn_mode": bn_mode, "proposals_run": len(candidates),
+        "distinct_candidates": len(distinct), "perturbations": scorer.count, "validation_evals": val.n_val,
         "settings": {"batch_size": bs, "val_batch_size": vbs, "validate": validate, "proposals": proposals,
-                     "C": C, "N": N, "layers": layers, "alpha_std": alpha_std},
+                     **space.net_options("supernet", **sizes), "alpha_std": alpha_std},
     }
-    return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=scorer.count + n_val,
+    return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=scorer.count + val.n_val,
                         history=history, extra=extra)
 
 
@@ -374,25 +390,16 @@ def _snapshot(net: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
 
-def _score_in_place(spec: ProxySpec, net: nn.Module, batch: Batch, ctx: ProxyContext,
-                    snapshot: dict[str, torch.Tensor], opts: dict[str, Any]) -> float:
+def _score_in_place(call: ProxyCall, net: nn.Module, batch: Batch, ctx: ProxyContext,
+                    snapshot: dict[str, torch.Tensor]) -> float:
     """compute_proxy without its deep copy (seconds per call on a supernet): the proxy may re-initialise or update BN
     statistics of the net, so every parameter and buffer is restored from ``snapshot`` afterwards."""
     try:
-        return compute_proxy(spec, net, batch, ctx, copy_net=False, **opts)
+        return compute_proxy(call, net, batch, ctx, copy_net=False)
     finally:
         with torch.no_grad():
             for k, v in net.state_dict().items():
                 v.copy_(snapshot[k])
-
-
-def _net_overrides(space: SearchSpace, C: int, N: int, layers: int = 8) -> dict[str, Any]:
-    # only non-default sizes are passed, so spaces without these overrides still build the benchmark net
-    if space.name == "nasbench201" and (C, N) != (16, 5):
-        return {"C": C, "N": N}
-    if space.name == "nasbench301":  # the authors validate on the search-sized network (C=16, 8 cells)
-        return {"C": C, "layers": layers}
-    return {}
 
 
 def _finite(x: float) -> float:

@@ -1,4 +1,6 @@
 """Built-in benchmark spaces: one module per space; the registry imports every public module of this package."""
-from .base import SearchSpace
+from .base import SIZES, SearchSpace
+from .capabilities import EvolvableSpace, MissingCapabilityError, PolicySpace, SizeError, Supernet, SupernetSpace
 
-__all__ = ["SearchSpace"]
+__all__ = ["SIZES", "EvolvableSpace", "MissingCapabilityError", "PolicySpace", "SearchSpace", "SizeError", "Supernet",
+           "SupernetSpace"]

@@ -23,11 +23,13 @@ from __future__ import annotations
 import functools
 import math
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .base import SearchSpace
 
 TASKS: tuple[str, ...] = (
     "class_scene", "class_object", "autoencoder", "normal", "jigsaw", "room_layout", "segmentsemantic",
@@ -436,3 +438,42 @@ def task_batches(task: str, sizes: Sequence[int], generator: torch.Generator, *,
         out.append(Batch(inputs.contiguous().to(device), targets.to(device), task_loss(task), NUM_OUTPUTS[task],
                          STAND_IN[task]))
     return out
+
+
+# --- the base of the micro and macro spaces ---------------------------------------------------------------------
+
+class TransBenchBase(SearchSpace):
+    """What the micro and macro spaces share: tasks, shapes, losses, stand-in batches, ground truth."""
+
+    datasets: ClassVar[tuple[str, ...]] = TASKS
+    kind: ClassVar[str]
+    # the suite and the SWAP paper score TransNAS-Bench-101 with batch 64
+    default_batch_size: ClassVar[int] = 64
+    # No reg-SWAP size prior is given for TransNAS-Bench-101 by the SWAP paper: reg_swap needs mu/sigma or 'auto'.
+    naslib_pre_draw: ClassVar[int] = 1
+    # width: the encoder's base channels; the macro skeleton fixes the number of cells
+    sizing: ClassVar[Mapping[str, str]] = {"width": "base"}
+
+    def num_classes(self, dataset: str) -> int:
+        return NUM_OUTPUTS[self.check_dataset(dataset)]
+
+    def input_shape(self, dataset: str) -> tuple[int, ...]:
+        return input_shape(self.check_dataset(dataset))
+
+    def loss_fn(self, dataset: str):  # type: ignore[override]
+        return task_loss(self.check_dataset(dataset))
+
+    def make_batches(self, dataset: str, sizes: Sequence[int], generator: torch.Generator, *,
+                     data_root: str | Path | None = None, device: torch.device | str = "cpu") -> list[Any]:
+        """Batches of the task's named stand-in built from real CIFAR images (Taskonomy is not available)."""
+        return task_batches(self.check_dataset(dataset), sizes, generator, data_root=data_root, device=device)
+
+    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
+        """``val``: the suite's ``val_accuracy`` of every arch for the task (room_layout: negative loss)."""
+        from ..data.groundtruth import tnb101_table
+
+        self.check_dataset(dataset)
+        if metric != "val":
+            raise ValueError(f"{self.name} has only metric 'val' (the suite's val_accuracy), got {metric!r}")
+        df = tnb101_table(self.kind, data_root)
+        return {self.key(a): float(v) for a, v in zip(df["arch"], df[f"val_{dataset}"])}

@@ -4,8 +4,13 @@ A space knows its architecture encodings (NASLib's hashable tuple is the canonic
 uses in its ``zc_<space>.json`` files), seeded sampling and mutation, the networks exactly as NASLib builds them for
 the suite, the datasets/tasks it is evaluated on, and where its ground truth lives. It knows nothing of proxies.
 
+Sizes and variants of a network are asked for in one vocabulary every space maps to its own builder (:data:`SIZES`:
+``width``, ``cells``, ``depth``, ``stem``, ``in_channels``; see :meth:`SearchSpace.net_options`) plus named build
+profiles (``"supernet"``, ``"teg-indicator"``, ``"teg-thin"``). What a search needs beyond this contract is an
+explicit capability (:mod:`naslib_swap.spaces.capabilities`, re-exported here) checked with ``isinstance``.
+
 Randomness always comes from an explicit ``torch.Generator``; network weights are initialised from it too (see
-:func:`seeded_build`), never from the global RNG.
+:meth:`SearchSpace.build`), never from the global RNG.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import abc
 import itertools
 import operator
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Hashable, Iterator, Sequence
+from typing import Any, Callable, ClassVar, Hashable, Iterator, Mapping, Sequence
 
 import torch
 import torch.nn as nn
@@ -21,8 +26,20 @@ import torch.nn as nn
 from ..errors import ArchFormatError, UnknownNameError
 from ..rng import seeded
 from ..types import Batch
+from .capabilities import (BudgetExhausted, EvolvableSpace, MissingCapabilityError, NodeInputs, PolicySpace, SizeError,
+                           Supernet, SupernetSpace, mixing_weights, require, require_profiles)
 
 Arch = Hashable  # a space's canonical architecture (a tuple for all NASLib spaces)
+
+# The sizing vocabulary every space's build understands (a space maps each word it can honour to its own builder
+# keyword through ``SearchSpace.sizing``):
+#   width        channels of the first stage (NB201 C, NB301 C, NB101 stem channels, TransNAS base channels)
+#   cells        the space's cell-count knob (NB201 cells per stage N, NB301 cells in all ``layers``, NB101 cells
+#                per stack)
+#   depth        keep only the first ``depth`` cells (TEG's indicator nets on DARTS)
+#   stem         False: no stem, the first cell sees the raw input (TEG's thin net)
+#   in_channels  input channels (TEG's thin net: 1)
+SIZES: tuple[str, ...] = ("width", "cells", "depth", "stem", "in_channels")
 
 
 class SearchSpace(abc.ABC):
@@ -39,6 +56,11 @@ class SearchSpace(abc.ABC):
             suite's first draw (one per ``Graph`` its ``get_search_space`` builds; see :mod:`naslib_swap.suite.sampler`).
         suite_final_files: dataset -> stem of the suite's final score table ``nb201/suite_zero_<stem>.csv`` where
             the data folder holds one (else the suite's preview ``zc_<space>.json`` is the source).
+        sizing: the sizing-vocabulary words (:data:`SIZES`) the space honours -> its builder keyword.
+        profiles: named build variants -> their sizes (vocabulary words or builder keywords): ``"supernet"`` (the
+            stand-alone net matching the search supernet), ``"teg-indicator"`` and ``"teg-thin"`` (TEG-NAS's kappa /
+            MSE net and its thin linear-regions net).
+        ground_truth_note: why a search result may have no ground truth on this space (None: it has one).
     """
 
     name: ClassVar[str]
@@ -48,6 +70,9 @@ class SearchSpace(abc.ABC):
     default_batch_size: ClassVar[int] = 64
     naslib_pre_draw: ClassVar[int] = 0
     suite_final_files: ClassVar[dict[str, str]] = {}
+    sizing: ClassVar[Mapping[str, str]] = {}
+    profiles: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    ground_truth_note: ClassVar[str | None] = None
 
     def proxy_defaults(self, dataset: str) -> dict[str, dict[str, Any]]:
         """Option defaults this space sets for proxies on ``dataset``: ``{proxy name: {option: value}}``.
@@ -72,6 +97,10 @@ class SearchSpace(abc.ABC):
     def to_string(self, arch: Any) -> str:
         """A human-readable native form (the NB201 string, a DARTS genotype, ...); defaults to :meth:`key`."""
         return self.key(arch)
+
+    def result_extra(self, arch: Any) -> dict[str, Any]:
+        """What a search result adds for a final ``arch`` of this space (NB301: its DARTS genotype); default none."""
+        return {}
 
     def arch_error(self, arch: Any, problem: str) -> ArchFormatError:
         text = repr(arch)
@@ -148,6 +177,42 @@ class SearchSpace(abc.ABC):
     def _build(self, arch: Arch, dataset: str, **overrides: Any) -> nn.Module:
         """Construct the network (weights from the current torch RNG; callers use :meth:`build`)."""
 
+    def net_options(self, profile: str | None = None, **sizes: Any) -> dict[str, Any]:
+        """Builder keywords for a build ``profile`` and ``sizes``.
+
+        ``sizes`` are words of the sizing vocabulary (:data:`SIZES`, mapped through :attr:`sizing`) or the space's
+        own builder keywords (passed as they are); None means "the default" and is dropped. Sizes override the
+        profile; among sizes a later key wins (so an explicit builder keyword after ``width`` overrides it).
+
+        Raises:
+            SizeError: an unknown profile, a vocabulary word the space cannot honour, or a size below 1.
+
+        Example:
+            >>> from naslib_swap.registry import get_space
+            >>> get_space("nasbench201").net_options(width=4, cells=None)
+            {'C': 4}
+            >>> get_space("transbench101_micro").net_options(cells=2)
+            Traceback (most recent call last):
+            ...
+            naslib_swap.spaces.capabilities.SizeError: transbench101_micro cannot set cells; it understands width
+        """
+        if profile is not None and profile not in self.profiles:
+            known = ", ".join(self.profiles) or "none"
+            raise SizeError(f"{self.name} has no build profile '{profile}'; its profiles: {known}")
+        given = {k: v for k, v in sizes.items() if v is not None}
+        out: dict[str, Any] = {}
+        for source in (self.profiles.get(profile, {}) if profile else {}, given):
+            for k, v in source.items():
+                if k not in SIZES:
+                    out[k] = v
+                    continue
+                if k not in self.sizing:
+                    raise SizeError(f"{self.name} cannot set {k}; it understands {', '.join(self.sizing) or 'no size'}")
+                if k in ("width", "cells", "depth") and not (isinstance(v, int) and v >= 1):
+                    raise SizeError(f"{k} must be an integer >= 1, got {v!r}")
+                out[self.sizing[k]] = v
+        return out
+
     def build(
         self,
         arch: Any,
@@ -155,17 +220,21 @@ class SearchSpace(abc.ABC):
         *,
         generator: torch.Generator | None = None,
         device: torch.device | str = "cpu",
-        **overrides: Any,
+        profile: str | None = None,
+        **sizes: Any,
     ) -> nn.Module:
-        """The network for ``arch`` on ``dataset`` exactly as NASLib builds it for the suite.
+        """The network for ``arch`` on ``dataset``; with no ``profile`` or ``sizes`` exactly as NASLib builds it for
+        the suite.
 
         Weights get PyTorch's default initialisation drawn from ``generator`` (the global RNG is left untouched).
-        ``overrides`` are space-specific (e.g. ``C``/``N``/``stem`` for thin variants).
+        ``profile`` and ``sizes`` select a variant (see :meth:`net_options`), e.g. ``build(a, d, width=2, cells=1)``
+        for a tiny net or ``build(a, d, profile="teg-thin")`` for TEG's thin net.
         """
         arch = self.parse(arch)
         self.check_dataset(dataset)
+        options = self.net_options(profile, **sizes)
         with seeded(generator):
-            net = self._build(arch, dataset, **overrides)
+            net = self._build(arch, dataset, **options)
         return net.to(device)
 
     def stats_input_shape(self, dataset: str) -> tuple[int, ...]:
@@ -255,3 +324,8 @@ def parse_int_tuple(text: Any) -> tuple[Any, ...] | None:
         return None
     return _plain_tuple(v)
 
+
+
+__all__ = ["Arch", "BudgetExhausted", "EvolvableSpace", "MissingCapabilityError", "NodeInputs", "OpTupleSampling",
+           "PolicySpace", "SIZES", "SearchSpace", "SizeError", "Supernet", "SupernetSpace", "mixing_weights",
+           "parse_int_tuple", "require", "require_profiles"]

@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 import torch
@@ -179,6 +179,8 @@ class NasBench101(SearchSpace):
     )
     proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {"reg_swap": {"mu": 40.0, "sigma": 40.0}}  # reg-SWAP paper, NAS-Bench-101
     naslib_pre_draw: ClassVar[int] = 1
+    # width: the stem's channels (stack 1 has them, each later stack doubles); cells: cells per stack
+    sizing: ClassVar[Mapping[str, str]] = {"width": "stem_channels", "cells": "num_cells", "in_channels": "in_channels"}
 
     # -- encodings ------------------------------------------------------------------------------------------------
     def parse(self, arch: Any) -> tuple[int, ...]:

@@ -10,6 +10,12 @@ chosen op with a BatchNorm gets an affine, running-stats BN (NASLib's ``update_b
 zero and stays in the graph; each node is the sum of its incoming edges. With C=16, N=5 its parameter count equals
 the suite's ``params`` for all 9,445 archs of the suite files (``scripts/check_params.py``).
 
+Capabilities (:mod:`naslib_swap.spaces.capabilities`): SWAP-NAS's operators (:class:`EvolvableSpace`, see
+:meth:`NasBench201.op_mutation`), the supernet :class:`NB201SuperNet` (:class:`SupernetSpace`; 6 edges x 5 ops, no
+topology step) and a 6 x 5 categorical policy (:class:`PolicySpace`). Sizing vocabulary: ``width`` = C, ``cells`` = N
+(cells per stage), ``stem``, ``in_channels``; profiles ``supernet`` (C=16, N=5), ``teg-indicator`` (C=3, N=1) and
+``teg-thin`` (C=1, N=1, no stem, 1 input channel).
+
 Example:
     >>> from naslib_swap.spaces.nasbench201 import NasBench201
     >>> sp = NasBench201()
@@ -19,19 +25,86 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping, Sequence
 
 import torch
 import torch.nn as nn
 
 from ..registry import register_space
+from ..rng import seeded
 from .base import Arch, OpTupleSampling, SearchSpace
+from .capabilities import EvolvableSpace, PolicySpace, SupernetSpace
 
 OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
 # NB201 string position -> tuple position
 STRING_ORDER: tuple[int, ...] = (0, 1, 3, 2, 4, 5)
 NUM_EDGES, NUM_OPS = 6, 5
+NONE_OP = OPS.index("none")
+INCOMING: dict[int, tuple[int, ...]] = {1: (0,), 2: (1, 3), 3: (2, 4, 5)}  # node -> tuple positions of its edges
+
+
+# --- SWAP-NAS's operators (Peng et al., ICLR 2024, Appendix C; every 6-tuple is a valid cell) ---------------------
+
+def _randint(n: int, g: torch.Generator) -> int:
+    return int(torch.randint(n, (1,), generator=g))
+
+
+def op_mutation(arch: tuple[int, ...], g: torch.Generator) -> tuple[int, ...]:
+    """Change the op of one edge (Fig. 13a changes the type of an existing connection). A connected edge gets
+    another non-``none`` op; a ``none`` edge any other op (the space's one-op mutation).
+
+    Example:
+        >>> a = op_mutation((2, 2, 2, 2, 2, 2), torch.Generator().manual_seed(0))
+        >>> sum(x != y for x, y in zip(a, (2, 2, 2, 2, 2, 2))), NONE_OP in a
+        (1, False)
+    """
+    t = list(arch)
+    e = _randint(len(t), g)
+    if t[e] == NONE_OP:
+        choices = [o for o in range(NUM_OPS) if o != NONE_OP]
+    else:
+        choices = [o for o in range(NUM_OPS) if o not in (t[e], NONE_OP)]
+    t[e] = choices[_randint(len(choices), g)]
+    return tuple(t)
+
+
+def connectivity_mutation(arch: tuple[int, ...], g: torch.Generator) -> tuple[int, ...]:
+    """Shift one connection to a disconnected edge (Fig. 13b): a connected edge (op != none) hands its op to a
+    disconnected one and becomes ``none``. A cell without a ``none`` edge disconnects one random edge; a cell without
+    any connection connects one random edge with a random op. So it always switches an edge between ``none`` and an op.
+
+    Example:
+        >>> connectivity_mutation((2, 1, 1, 1, 1, 1), torch.Generator().manual_seed(0)).count(2)
+        1
+    """
+    t = list(arch)
+    on = [e for e, o in enumerate(t) if o != NONE_OP]
+    off = [e for e, o in enumerate(t) if o == NONE_OP]
+    if on and off:
+        a, b = on[_randint(len(on), g)], off[_randint(len(off), g)]
+        t[b], t[a] = t[a], NONE_OP
+    elif on:  # fully connected: drop one connection
+        t[on[_randint(len(on), g)]] = NONE_OP
+    else:  # nothing connected: add one
+        ops = [o for o in range(NUM_OPS) if o != NONE_OP]
+        t[off[_randint(len(off), g)]] = ops[_randint(len(ops), g)]
+    return tuple(t)
+
+
+def crossover(a: tuple[int, ...], b: tuple[int, ...], g: torch.Generator) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Swap the incoming edges of one random node (1, 2 or 3) between two cells (Fig. 14); returns both children.
+
+    Example:
+        >>> c1, c2 = crossover((0,) * 6, (2,) * 6, torch.Generator().manual_seed(0))
+        >>> sorted(c1 + c2) == sorted((0,) * 6 + (2,) * 6)
+        True
+    """
+    node = 1 + _randint(3, g)
+    x, y = list(a), list(b)
+    for p in INCOMING[node]:
+        x[p], y[p] = y[p], x[p]
+    return tuple(x), tuple(y)
 
 
 # --- operations (module structure mirrors NASLib so hooks and counts see the same layers) -------------------------
@@ -207,14 +280,14 @@ class NB201SuperNet(NB201Network):
         self.op_weights.copy_(weights.to(self.op_weights))
 
     def discretise(self) -> tuple[int, ...]:
-        """The arch keeping, on each edge, the op of largest weight."""
+        """The arch keeping, on each edge, the op of largest weight (DARTS' rule on NB201)."""
         return tuple(int(i) for i in self.op_weights.argmax(dim=1))
 
 
 # --- the space ---------------------------------------------------------------------------------------------------
 
 @register_space
-class NasBench201(OpTupleSampling, SearchSpace):
+class NasBench201(OpTupleSampling, EvolvableSpace, SupernetSpace, PolicySpace, SearchSpace):
     n_positions: ClassVar[int] = NUM_EDGES
     n_ops: ClassVar[int] = NUM_OPS
     name: ClassVar[str] = "nasbench201"
@@ -233,6 +306,20 @@ class NasBench201(OpTupleSampling, SearchSpace):
             return f"suite val accuracy (nb201/accuracy.csv val_acc_{dataset})"
         return f"200-epoch test accuracy (nb201/accuracy.csv test_acc_{dataset})"
     _classes: ClassVar[dict[str, int]] = {"cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}
+    sizing: ClassVar[Mapping[str, str]] = {"width": "C", "cells": "N", "stem": "stem", "in_channels": "in_channels"}
+    profiles: ClassVar[Mapping[str, Mapping[str, Any]]] = {
+        "supernet": {"width": 16, "cells": 5},  # the benchmark's sizes, as NASLib's search graph
+        "teg-indicator": {"width": 3, "cells": 1},  # the TEG authors' kappa / MSE net
+        "teg-thin": {"width": 1, "cells": 1, "stem": False, "in_channels": 1},  # TEG's linear-regions net
+    }
+    # capabilities
+    mixing_shape: ClassVar[tuple[int, ...]] = (NUM_EDGES, NUM_OPS)
+    none_op: ClassVar[int | None] = NONE_OP
+    archs_have_none: ClassVar[bool] = True
+    supernet_batch_size: ClassVar[int] = 256  # Zero-Cost-PT's NB201 minibatch
+    fixed_order: ClassVar[tuple[int, ...]] = STRING_ORDER  # by target node: from the cell input to its output
+    policy_shape: ClassVar[tuple[int, ...]] = (NUM_EDGES, NUM_OPS)
+    reinforce_lr: ClassVar[float] = 0.04  # TEG-NAS, Sec. 5.2.1
 
     # encodings
     def parse(self, arch: Any) -> tuple[int, ...]:
@@ -270,10 +357,33 @@ class NasBench201(OpTupleSampling, SearchSpace):
         s = [f"{OPS[t[tpos]]}~{EDGES[tpos][0]}" for tpos in STRING_ORDER]
         return f"|{s[0]}|+|{s[1]}|{s[2]}|+|{s[3]}|{s[4]}|{s[5]}|"
 
-    # sampling
+    # SWAP-NAS's operators (EvolvableSpace)
+    def op_mutation(self, arch: Any, generator: torch.Generator) -> tuple[int, ...]:
+        return op_mutation(arch, generator)
 
+    def connectivity_mutation(self, arch: Any, generator: torch.Generator) -> tuple[int, ...]:
+        return connectivity_mutation(arch, generator)
 
+    def crossover(self, a: Any, b: Any, generator: torch.Generator) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        return crossover(a, b, generator)
 
+    # the policy (PolicySpace): one categorical per edge
+    def sample_action(self, logits: torch.Tensor, generator: torch.Generator) -> tuple[tuple[int, ...], torch.Tensor]:
+        """One op per edge drawn from ``softmax(logits)``; the log-probability sums over the 6 edges."""
+        with torch.no_grad():
+            choice = torch.multinomial(torch.softmax(logits, dim=1), 1, generator=generator).view(-1)
+        log_prob = torch.log_softmax(logits, dim=-1).gather(-1, choice.unsqueeze(-1)).squeeze(-1).sum()
+        return tuple(int(c) for c in choice), log_prob
+
+    def action_key(self, action: Any) -> str:
+        return self.key(action)
+
+    def build_action(self, action: Any, dataset: str, **kw: Any) -> nn.Module:
+        return self.build(action, dataset, **kw)
+
+    def derive(self, logits: torch.Tensor) -> tuple[int, ...]:
+        """The most likely op on each edge."""
+        return self.parse(tuple(int(i) for i in logits.argmax(dim=1)))
 
     # datasets
     def num_classes(self, dataset: str) -> int:
@@ -283,14 +393,19 @@ class NasBench201(OpTupleSampling, SearchSpace):
         return (3, 16, 16) if self.check_dataset(dataset) == "ImageNet16-120" else (3, 32, 32)
 
     # networks
-    def supernet(self, dataset: str, *, generator: torch.Generator | None = None, device: torch.device | str = "cpu",
-                 C: int = 16, N: int = 5, op_weights: torch.Tensor | None = None, **kw: Any) -> NB201SuperNet:
-        """The untrained supernet (all ops on every edge) for ``dataset``; weights drawn from ``generator``."""
-        from ..rng import seeded
-
+    def supernet_module(self, dataset: str, *, generator: torch.Generator | None = None,
+                        device: torch.device | str = "cpu", op_weights: torch.Tensor | None = None,
+                        profile: str | None = None, **sizes: Any) -> NB201SuperNet:
+        """The untrained :class:`NB201SuperNet` (all ops on every edge) for ``dataset``; weights drawn from
+        ``generator``; ``sizes`` as :meth:`build` (e.g. ``width=4, cells=1``)."""
+        options = self.net_options(profile, **sizes)
         with seeded(generator):
-            net = NB201SuperNet(self.num_classes(dataset), C=C, N=N, op_weights=op_weights, **kw)
+            net = NB201SuperNet(self.num_classes(dataset), op_weights=op_weights, **options)
         return net.to(device)
+
+    def arch_from_choice(self, choice: Sequence[int], kept: Sequence[Sequence[int]] | None = None) -> tuple[int, ...]:
+        """The op kept on each edge is the arch (NB201 has no topology step)."""
+        return self.parse(tuple(int(c) for c in choice))
 
     def _build(self, arch: Arch, dataset: str, *, C: int = 16, N: int = 5, stem: bool = True,
                num_classes: int | None = None, in_channels: int = 3) -> nn.Module:

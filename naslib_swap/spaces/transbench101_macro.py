@@ -29,7 +29,6 @@ import torch.nn as nn
 from ..registry import register_space
 from . import _transbench101 as tnb
 from .base import parse_int_tuple
-from .transbench101_micro import _TransBenchBase
 
 LENGTH = 6
 MIN_LAYERS, MAX_LAYERS = 4, 6
@@ -48,7 +47,7 @@ def _valid(codes: tuple[int, ...]) -> bool:
 
 
 @register_space
-class TransBench101Macro(_TransBenchBase):
+class TransBench101Macro(tnb.TransBenchBase):
     name: ClassVar[str] = "transbench101_macro"
     kind: ClassVar[str] = "macro"
     arch_format: ClassVar[str] = (

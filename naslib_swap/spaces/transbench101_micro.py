@@ -20,59 +20,21 @@ Example:
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
-import torch
 import torch.nn as nn
 
 from ..registry import register_space
 from . import _transbench101 as tnb
-from .base import OpTupleSampling, SearchSpace
+from .base import OpTupleSampling
 
 NUM_EDGES, NUM_OPS = 6, 4
 OPS: tuple[str, ...] = ("none", "skip_connect", "conv1x1", "conv3x3")
 _NET_CODE = re.compile(r"^\s*64-41414-([0-3])_([0-3]{2})_([0-3]{3})\s*$")
 
 
-class _TransBenchBase(SearchSpace):
-    """What the micro and macro spaces share: tasks, shapes, losses, stand-in batches, ground truth."""
-
-    datasets: ClassVar[tuple[str, ...]] = tnb.TASKS
-    kind: ClassVar[str]
-    # The L-SWAG paper scores TransNAS-Bench-101 with batch 32; the suite and the SWAP paper use 64.
-    default_batch_size: ClassVar[int] = 64
-    naslib_pre_draw: ClassVar[int] = 1
-    lswag_batch_size: ClassVar[int] = 32
-    # No reg-SWAP size prior is given for TransNAS-Bench-101 by the SWAP paper: reg_swap needs mu/sigma or 'auto'.
-
-    def num_classes(self, dataset: str) -> int:
-        return tnb.NUM_OUTPUTS[self.check_dataset(dataset)]
-
-    def input_shape(self, dataset: str) -> tuple[int, ...]:
-        return tnb.input_shape(self.check_dataset(dataset))
-
-    def loss_fn(self, dataset: str):  # type: ignore[override]
-        return tnb.task_loss(self.check_dataset(dataset))
-
-    def make_batches(self, dataset: str, sizes: Sequence[int], generator: torch.Generator, *,
-                     data_root: str | Path | None = None, device: torch.device | str = "cpu") -> list[Any]:
-        """Batches of the task's named stand-in built from real CIFAR images (Taskonomy is not available)."""
-        return tnb.task_batches(self.check_dataset(dataset), sizes, generator, data_root=data_root, device=device)
-
-    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
-        """``val``: the suite's ``val_accuracy`` of every arch for the task (room_layout: negative loss)."""
-        from ..data.groundtruth import tnb101_table
-
-        self.check_dataset(dataset)
-        if metric != "val":
-            raise ValueError(f"{self.name} has only metric 'val' (the suite's val_accuracy), got {metric!r}")
-        df = tnb101_table(self.kind, data_root)
-        return {self.key(a): float(v) for a, v in zip(df["arch"], df[f"val_{dataset}"])}
-
-
 @register_space
-class TransBench101Micro(OpTupleSampling, _TransBenchBase):
+class TransBench101Micro(OpTupleSampling, tnb.TransBenchBase):
     n_positions: ClassVar[int] = NUM_EDGES
     n_ops: ClassVar[int] = NUM_OPS
     name: ClassVar[str] = "transbench101_micro"
@@ -98,10 +60,6 @@ class TransBench101Micro(OpTupleSampling, _TransBenchBase):
     def cell_code(self, arch: Any) -> list[str]:
         a = [str(v) for v in self.parse(arch)]
         return ["", a[0], a[1] + a[2], a[3] + a[4] + a[5]]
-
-
-
-
 
     def _build(self, arch: Any, dataset: str, *, base: int = tnb.BASE_CHANNELS,
                num_classes: int | None = None) -> nn.Module:
