@@ -49,10 +49,11 @@ def rank(values: Sequence[float] | np.ndarray, *, descending: bool = False, ties
         ([0.0, 0.0, 2.0], [0.5, 0.5, 2.0])
         >>> rank([])
         array([], dtype=float64)
-        >>> rank([1.0, float("nan")])
+        >>> rank([1.0, float("nan")])  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        naslib_swap.errors.NaslibSwapError: cannot rank NaN; replace failed values (e.g. by the worst value) before ranking
+        naslib_swap.errors.NaslibSwapError: cannot rank NaN; replace failed values (e.g. by the worst value)
+            before ranking
     """
     if ties not in TIES:
         raise NaslibSwapError(f"unknown tie policy '{ties}'; use one of {', '.join(TIES)}")

@@ -145,3 +145,20 @@ def test_no_caller_branches_on_a_space_name() -> None:
             if isinstance(node, ast.Compare) and _branches_on_space_name(node):
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
     assert not bad, "branches on a space's name: " + "; ".join(bad)
+
+
+def test_library_errors_name_no_command_line_flag() -> None:
+    """Below cli/, a user error speaks the library's terms; the CLI adds its flag (``NaslibSwapError.param``)."""
+    import re
+
+    flag = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+    bad = []
+    for mod, path in MODULES.items():
+        if mod.startswith("naslib_swap.cli") or mod.startswith("naslib_swap.integrations"):
+            continue  # the CLI speaks in flags; the NASLib integration speaks NASLib's runner's
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                for sub in ast.walk(node.exc):
+                    if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and flag.search(sub.value):
+                        bad.append(f"{mod}:{node.lineno}: {sub.value.strip()[:70]}")
+    assert not bad, "library errors that name a CLI flag: " + "; ".join(bad)

@@ -215,8 +215,7 @@ def test_profile_gives_both_numerators_and_matches_the_proxies() -> None:
     _, terms = all_layer_terms(copy.deepcopy(net), b, numerator="mean")
     assert all(math.isfinite(t) for t in terms)
     # the profile's net/batch are seeded per arch: rebuild them the same way and compare with the proxies
-    from naslib_swap.rng import make_generator
-    from naslib_swap.rng import derive_seed
+    from naslib_swap.rng import derive_seed, make_generator
 
     net = sp.build("a", "d", generator=make_generator(derive_seed(0, "tiny", "d", "a", "net")))
     batch = sp.make_batch("d", 10, make_generator(derive_seed(0, "tiny", "d", "a", "data")))

@@ -1,11 +1,10 @@
 import pytest
 import torch
 
+from conftest import NEEDS_DATA
 from naslib_swap import get_space
 from naslib_swap.errors import ArchFormatError, UnknownNameError
 from naslib_swap.modelstats import model_stats
-
-from conftest import NEEDS_DATA
 
 SPACE = get_space("nasbench201")
 
@@ -77,8 +76,10 @@ def test_sampling_and_mutation():
         ("(0, 2, 3, 2, 3, 1.5)", "op indices must be integers 0..4"),
         ("banana", "cannot parse"),
         ("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|", "3 node groups"),
-        ("|conv~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|", "unknown op 'conv'"),
-        ("|nor_conv_3x3~1|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|", "from node 0"),
+        ("|conv~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+         "unknown op 'conv'"),
+        ("|nor_conv_3x3~1|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+         "from node 0"),
     ],
 )
 def test_malformed_arch_one_line_error_with_expected_format(bad, fragment):

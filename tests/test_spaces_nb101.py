@@ -4,12 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import NEEDS_DATA
 from naslib_swap import get_space
 from naslib_swap.errors import ArchFormatError
 from naslib_swap.modelstats import count_parameters, model_stats
 from naslib_swap.spaces.nasbench101 import prune, vertex_channels
-
-from conftest import NEEDS_DATA
 
 SPACE = get_space("nasbench101")
 CHAIN = [[0, 1, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0],

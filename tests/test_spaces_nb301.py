@@ -3,12 +3,11 @@ import random
 import pytest
 import torch
 
+from conftest import NEEDS_DATA
 from naslib_swap import get_space
 from naslib_swap.errors import ArchFormatError
 from naslib_swap.modelstats import model_stats
 from naslib_swap.spaces.darts import DARTS_PRIMITIVES, DartsSuperNet, derive_genotype, make_darts_op
-
-from conftest import NEEDS_DATA
 
 SPACE = get_space("nasbench301")
 
@@ -64,9 +63,11 @@ def test_malformed_arch_gives_one_line_error_with_format(bad):
 
 def test_genotype_string_parses():
     g = ("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), "
-         "('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], "
+         "('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], "
+         "normal_concat=[2, 3, 4, 5], "
          "reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), "
-         "('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])")
+         "('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], "
+         "reduce_concat=[2, 3, 4, 5])")
     a = SPACE.parse(g)  # DARTS-V2
     assert a[0][:2] == ((0, 3), (1, 3)) and a[1][0] == (0, 0)
     assert SPACE.parse(SPACE.to_string(a)) == a

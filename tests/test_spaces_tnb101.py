@@ -3,12 +3,11 @@ import random
 import pytest
 import torch
 
+from conftest import NEEDS_DATA
 from naslib_swap import get_space
 from naslib_swap.errors import ArchFormatError
 from naslib_swap.modelstats import model_stats
 from naslib_swap.spaces import _transbench101 as tnb
-
-from conftest import NEEDS_DATA
 
 MICRO = get_space("transbench101_micro")
 MACRO = get_space("transbench101_macro")

@@ -1,8 +1,8 @@
 """SWAP-NAS: operators keep NB201 cells valid; the search runs within a budget; mu reaches reg-SWAP."""
 import pytest
-from conftest import NEEDS_DATA
 import torch
 
+from conftest import NEEDS_DATA
 from naslib_swap.errors import NaslibSwapError
 from naslib_swap.registry import get_search, get_space
 from naslib_swap.spaces.base import EvolvableSpace, MissingCapabilityError

@@ -8,13 +8,18 @@ import torch
 
 from naslib_swap.data.groundtruth import has_data
 from naslib_swap.errors import NaslibSwapError
-from naslib_swap.registry import get_search, get_space
 from naslib_swap.ranking import rank
-from naslib_swap.search.teg import _Pruner, _prune_topology, teg_reward
+from naslib_swap.registry import get_search, get_space
+from naslib_swap.search.teg import _prune_topology, _Pruner, teg_reward
 from naslib_swap.spaces.base import MissingCapabilityError, PolicySpace
-from naslib_swap.spaces.darts.genotype import (DARTS_EDGES, DARTS_PRIMITIVES, action_cells, derive_genotype,
-                                               edge_index, sample_action)
-
+from naslib_swap.spaces.darts.genotype import (
+    DARTS_EDGES,
+    DARTS_PRIMITIVES,
+    action_cells,
+    derive_genotype,
+    edge_index,
+    sample_action,
+)
 
 needs_data = pytest.mark.skipif(not has_data(), reason="shared data folder (images) not found: set NASLIB_SWAP_DATA")
 TINY = dict(width=1, batch_size=4, reinits=1, crops=50, images=8)
@@ -81,11 +86,13 @@ def test_teg_search_cli_json(capsys) -> None:
 
 
 def test_teg_search_rejects_other_spaces_and_bad_options(space) -> None:
-    with pytest.raises(MissingCapabilityError, match=r"^teg-evolution needs a space with TEG's indicator networks "
-                                                     r"\(build profile teg-indicator, teg-thin\); nasbench101 has none$"):
+    with pytest.raises(MissingCapabilityError,
+                       match=r"^teg-evolution needs a space with TEG's indicator networks "
+                             r"\(build profile teg-indicator, teg-thin\); nasbench101 has none$"):
         get_search("teg-evolution")(get_space("nasbench101"), "cifar10", seed=0, progress=False)
-    with pytest.raises(MissingCapabilityError, match=r"^teg-reinforce needs a space with a cell policy \(PolicySpace\); "
-                                                     r"transbench101_macro has none$"):
+    with pytest.raises(MissingCapabilityError,
+                       match=r"^teg-reinforce needs a space with a cell policy \(PolicySpace\); "
+                             r"transbench101_macro has none$"):
         get_search("teg-reinforce")(get_space("transbench101_macro"), "jigsaw", seed=0, progress=False)
     with pytest.raises(MissingCapabilityError, match=r"^teg-prune needs a space with a supernet"):
         get_search("teg-prune")(get_space("nasbench101"), "cifar10", seed=0, progress=False)
@@ -93,7 +100,8 @@ def test_teg_search_rejects_other_spaces_and_bad_options(space) -> None:
         get_search("teg-evolution")(space, "cifar10", seed=0, progress=False, depth=2)
     with pytest.raises(NaslibSwapError, match="always drops 'none'"):
         get_search("teg-prune")(get_space("nasbench301"), "cifar10", seed=0, progress=False, drop_none=False)
-    with pytest.raises(NaslibSwapError, match="search .teg-reinforce. has no option .popsize.; its options: batch_size"):
+    with pytest.raises(NaslibSwapError,
+                       match="search .teg-reinforce. has no option .popsize.; its options: batch_size"):
         get_search("teg-reinforce")(space, "cifar10", seed=0, progress=False, popsize=3)
     with pytest.raises(NaslibSwapError, match="sample_size"):
         get_search("teg-evolution")(space, "cifar10", seed=0, progress=False, population=2, sample_size=3)

@@ -2,17 +2,17 @@
 from types import SimpleNamespace
 
 import pytest
-from conftest import NEEDS_DATA
 import torch
 import torch.nn as nn
 
+from conftest import NEEDS_DATA
 from naslib_swap.errors import NaslibSwapError
 from naslib_swap.registry import ProxySpec, get_search, get_space
 from naslib_swap.search.zc_pt import ORDERS, PerturbationScorer, propose, topology_step
 from naslib_swap.spaces.base import MissingCapabilityError, Supernet, SupernetSpace, mixing_weights
 from naslib_swap.types import Batch
 
-E, O = 4, 3
+N_EDGES, N_OPS = 4, 3
 # value[e, o]: how much op o on edge e adds to the toy proxy; the op to keep is the argmax of w * value
 VALUE = torch.tensor([[1.0, 5.0, 2.0], [3.0, 1.0, 0.5], [0.1, 0.2, 9.0], [4.0, 4.5, 1.0]])
 
@@ -40,8 +40,8 @@ def toy_spec(higher_is_better=True):
 
 
 def toy_supernet():
-    cand = torch.ones(E, O, dtype=torch.bool)
-    w0 = torch.full((E, O), 1.0 / O)
+    cand = torch.ones(N_EDGES, N_OPS, dtype=torch.bool)
+    w0 = torch.full((N_EDGES, N_OPS), 1.0 / N_OPS)
     net = ToyNet(w0)
     return Supernet(net=net, set_weights=net.set_op_weights, weights0=w0, candidates=cand,
                     fixed_order=(0, 2, 1, 3), topology=(), to_arch=lambda choice, kept=None: tuple(choice))
@@ -61,7 +61,7 @@ def run(order, higher_is_better=True, budget=None, seed=0):
 def test_keeps_the_op_whose_removal_hurts_most(order, hib):
     choice, visited, truncated, _ = run(order, hib)
     assert choice == VALUE.argmax(1).tolist()  # (1, 0, 2, 1), known by construction
-    assert sorted(visited) == list(range(E)) and not truncated
+    assert sorted(visited) == list(range(N_EDGES)) and not truncated
 
 
 @NEEDS_DATA  # real CIFAR images
@@ -89,23 +89,23 @@ def test_perturbation_scoring_on_nb201_supernet_matches_direct_proxy():
 
 def test_fixed_order_visits_input_to_output():
     _, visited, _, n = run("fixed")
-    assert visited == [0, 2, 1, 3] and n == O * E
+    assert visited == [0, 2, 1, 3] and n == N_OPS * N_EDGES
 
 
 def test_random_order_is_a_seeded_permutation():
     orders = {tuple(run("random", seed=s)[1]) for s in range(8)}
-    assert all(sorted(o) == list(range(E)) for o in orders) and len(orders) > 1
+    assert all(sorted(o) == list(range(N_EDGES)) for o in orders) and len(orders) > 1
     assert run("random", seed=3)[1] == run("random", seed=3)[1]
 
 
 def test_global_orders_visit_by_importance_with_paper_costs():
     # additive toy proxy: removing (e, o) lowers the score by w * value[e, o]
-    by_best_op = sorted(range(E), key=lambda e: -float(VALUE[e].max()))
-    by_mean = sorted(range(E), key=lambda e: -float(VALUE[e].mean()))
-    for order, expect, cost in (("global-op-iter", by_best_op, O * E * (E + 1) // 2),
-                                ("global-op-once", by_best_op, 2 * O * E - O),
-                                ("global-edge-iter", by_mean, O * E * (E + 1) // 2),
-                                ("global-edge-once", by_mean, 2 * O * E - O)):
+    by_best_op = sorted(range(N_EDGES), key=lambda e: -float(VALUE[e].max()))
+    by_mean = sorted(range(N_EDGES), key=lambda e: -float(VALUE[e].mean()))
+    for order, expect, cost in (("global-op-iter", by_best_op, N_OPS * N_EDGES * (N_EDGES + 1) // 2),
+                                ("global-op-once", by_best_op, 2 * N_OPS * N_EDGES - N_OPS),
+                                ("global-edge-iter", by_mean, N_OPS * N_EDGES * (N_EDGES + 1) // 2),
+                                ("global-edge-once", by_mean, 2 * N_OPS * N_EDGES - N_OPS)):
         _, visited, _, n = run(order)
         assert visited == expect, order
         assert n == cost, order
@@ -113,8 +113,8 @@ def test_global_orders_visit_by_importance_with_paper_costs():
 
 def test_budget_truncates_and_keeps_arch_valid():
     choice, visited, truncated, n = run("random", budget=5)
-    assert truncated and n == 5 and sorted(visited) == list(range(E))
-    assert all(0 <= c < O for c in choice)
+    assert truncated and n == 5 and sorted(visited) == list(range(N_EDGES))
+    assert all(0 <= c < N_OPS for c in choice)
 
 
 @NEEDS_DATA  # real CIFAR images

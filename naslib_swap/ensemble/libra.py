@@ -50,6 +50,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import NaslibSwapError
+from ..ranking import rank
 from .entropy import information_gain
 
 COMBINE_METHODS = ("rank_sum", "zscore", "rank_product")
@@ -113,7 +114,7 @@ def combine(table: pd.DataFrame, proxies: Sequence[str], method: str = "rank_sum
             sd = c.std()
             out += (c - c.mean()) / sd if sd > 0 else 0.0
         return out / len(cols)
-    ranks = [stats.rankdata(c) for c in cols]
+    ranks = [rank(c, ties="average") + 1.0 for c in cols]  # 1-based: the log-rank sum needs ranks >= 1
     if method == "rank_sum":
         return np.sum(ranks, axis=0).astype(float)
     return np.sum(np.log(ranks), axis=0)

@@ -15,7 +15,8 @@ Metrics" (TEG-NAS, TPAMI; TE-NAS, ICLR 2021); code github VITA-Group/TEGNAS and 
 * ``teg_lr`` (Eq. 6, higher is better): the number of linear regions, approximated by the number of distinct
   activation patterns over S inputs (3000 random 3x3 single-channel crops of real training images; here the
   images of :mod:`naslib_swap.data.images`) on the *thin* network ``ctx.build_net(profile="teg-thin")``
-  (the space's TEG thin net; NB201: C=1, N=1, no stem, one input channel). With :math:`A \in \{0,1\}^{S \times V}` holding, per input, the sign of every ReLU output
+  (the space's TEG thin net; NB201: C=1, N=1, no stem, one input channel). With
+  :math:`A \in \{0,1\}^{S \times V}` holding, per input, the sign of every ReLU output
   (all layers, all positions),
 
   .. math:: \hat R = \left|\{ A_{s,:} : s = 1..S \}\right|
@@ -66,10 +67,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 import torch.nn as nn
-from scipy.stats import rankdata
 from torch.func import functional_call, jacrev
 
 from ..errors import ProxyInputError
+from ..ranking import rank
 from ..registry import get_proxy, register_population_proxy, register_proxy
 from .base import Batch, ProxyContext
 from .hooks import activation_hooks, pack_patterns, reinitialise, unique_rows
@@ -444,7 +445,7 @@ def teg_ranks(rows: Sequence[dict[str, float]]) -> np.ndarray:
         if missing:
             raise ProxyInputError(f"teg needs {name} for every architecture; row {missing[0]} has none")
         vals = fill_bad([float(r[name]) for r in rows], lower_is_better=sign > 0)
-        total += rankdata(np.asarray(vals) * sign, method="min") - 1.0
+        total += rank(vals, descending=sign < 0, ties="min")
     return total
 
 

@@ -35,7 +35,7 @@ def tournament(n: int, k: int, generator: torch.Generator) -> list[int]:
 
 
 def _fill(members: collections.deque | list, size: int, generator: torch.Generator, sample: Sampler,
-          exhausted: Callable[[], bool], on_member: Callable[[Any], None] | None) -> bool:
+          exhausted: Callable[[], bool], on_member: Callable[[Any], object] | None) -> bool:
     """Adds random archs until ``size`` members (``on_member`` sees each before it joins); False if ``exhausted()``
     stopped it first."""
     while len(members) < size:
@@ -50,7 +50,7 @@ def _fill(members: collections.deque | list, size: int, generator: torch.Generat
 
 def aging_evolution(*, size: int, sample_size: int, steps: int | None, generator: torch.Generator, sample: Sampler,
                     mutate: Mutator, select: Callable[[Sequence[Any], list[int]], int],
-                    exhausted: Callable[[], bool] = lambda: False, on_member: Callable[[Any], None] | None = None,
+                    exhausted: Callable[[], bool] = lambda: False, on_member: Callable[[Any], object] | None = None,
                     on_child: Callable[[int, Any, Any, Sequence[Any]], None] | None = None) -> tuple[list[Any], bool]:
     """Aging (regularized) evolution; see the module doc.
 
@@ -89,7 +89,7 @@ def aging_evolution(*, size: int, sample_size: int, steps: int | None, generator
 def elitist_evolution(members: list[Any], *, size: int, cycles: int, sample_size: int, generator: torch.Generator,
                       sample: Sampler, fitness: Callable[[Any], float],
                       breed: Callable[[list[Any]], tuple[Any, list[Any], dict[str, Any]]],
-                      on_member: Callable[[Any], None] | None = None,
+                      on_member: Callable[[Any], object] | None = None,
                       on_cycle: Callable[[int, Any, Any, Any, dict[str, Any]], None] | None = None) -> list[Any]:
     """Elitist evolution (SWAP-NAS); ``members`` is filled and updated in place (so a caller that stops the run by an
     exception still sees the population).

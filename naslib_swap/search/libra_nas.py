@@ -11,9 +11,10 @@ The paper (Sec. 4.2) plugs LIBRA into "an evolutionary algorithm" without detail
 * **Fitness of one arch** is a rank sum (``combine``: any of :data:`COMBINE_METHODS`), which needs a reference
   population: an arch is ranked *within the current population plus itself*; a parent is the arch of best fitness
   among ``sample_size`` members drawn from the population (each ranked against the whole current population).
-* **Evolution** (Real et al.'s aging evolution, :func:`naslib_swap.search.evolution.aging_evolution`): a population of ``population`` random archs; each cycle draws
-  ``sample_size`` members, mutates the best once (``space.mutate``), scores the child, adds it and removes the
-  oldest. ``budget`` caps the archs scored (default 200; the initial population counts).
+* **Evolution** (Real et al.'s aging evolution, :func:`naslib_swap.search.evolution.aging_evolution`): a population
+  of ``population`` random archs; each cycle draws ``sample_size`` members, mutates the best once (``space.mutate``),
+  scores the child, adds it and removes the oldest. ``budget`` caps the archs scored (default 200; the initial
+  population counts).
 * **Result**: the arch of best fitness over *every* arch scored (ranked within that whole set).
 
 Example:
@@ -32,9 +33,9 @@ import pandas as pd
 
 from ..ensemble.libra import COMBINE_METHODS, TARGET, combine, libra_select, split_samples, store_table, suite_table
 from ..errors import NaslibSwapError
+from ..grammar import parse_call, split_list
 from ..registry import list_proxies, register_search
 from ..rng import make_generator
-from ..grammar import parse_call, split_list
 from ..scoring import ArchScorer
 from .base import SearchResult
 from .evolution import aging_evolution
@@ -45,7 +46,8 @@ def _fitness(rows: Sequence[dict[str, float]], proxies: Sequence[str], method: s
 
 
 def choose_proxies(space: str, dataset: str, *, db: str | Path | None = None, fit_seed: int = 9000, n: int = 1000,
-                   data_root: str | Path | None = None, tolerance: float | None = None) -> tuple[list[str], dict[str, Any]]:
+                   data_root: str | Path | None = None,
+                   tolerance: float | None = None) -> tuple[list[str], dict[str, Any]]:
     """LIBRA's choice for (space, dataset) among the proxies this package computes live."""
     from ..ensemble.libra import default_tolerance
 

@@ -1,8 +1,9 @@
 r"""SWAP-NAS (Peng et al., "SWAP-NAS: Sample-Wise Activation Patterns for Ultra-fast NAS", ICLR 2024, Appendix C,
 Algorithm 1): evolutionary search with the regularised SWAP-Score as fitness.
 
-1. Population: ``population`` (P) random architectures, each scored by ``reg_swap`` (:class:`~naslib_swap.scoring.ArchScorer`
-   seeds the minibatch and weights from ``(seed, arch)``; a score is computed once per architecture and cached).
+1. Population: ``population`` (P) random architectures, each scored by ``reg_swap``
+   (:class:`~naslib_swap.scoring.ArchScorer` seeds the minibatch and weights from ``(seed, arch)``; a score is
+   computed once per architecture and cached).
 2. Each of ``cycles`` (C) cycles samples S = P/2 members (without replacement). The parent is the best of the sample or,
    with probability ``crossover_prob``, the better of the two children of a crossover between the best and the
    second best of the sample.
@@ -39,10 +40,9 @@ from typing import Any
 import torch
 
 from ..errors import NaslibSwapError
-from ..registry import register_search
-from ..rng import make_generator
 from ..proxies.base import ProxyCall
-from ..rng import derive_seed
+from ..registry import register_search
+from ..rng import derive_seed, make_generator
 from ..scoring import ArchScorer
 from ..spaces.base import EvolvableSpace, SearchSpace, require
 from .base import SearchResult
@@ -158,7 +158,7 @@ def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None 
     t0 = time.perf_counter()
     _check(space, population, cycles, mutations, crossover_prob)
     call = _proxy_call(proxy, mu, sigma)
-    sizes = {k: v for k, v in (("width", width), ("cells", cells)) if v is not None}
+    sizes: dict[str, Any] = {k: v for k, v in (("width", width), ("cells", cells)) if v is not None}
     space.net_options(**sizes)  # a size the space cannot honour fails here, in one line
     scorer = ArchScorer(space, dataset, [call], batch_size=batch_size, seed=seed, device=device, data_root=data_root,
                         net_options=sizes)

@@ -1,5 +1,6 @@
 r"""TEG-NAS searches (Chen et al., TEG-NAS, TPAMI, Sec. 5.2): evolution, REINFORCE and TE-NAS-style pruning, guided
-by the three training-free TEG indicators (``teg_ntk`` kappa, ``teg_lr`` R, ``teg_mse``; :mod:`naslib_swap.proxies.teg`).
+by the three training-free TEG indicators (``teg_ntk`` kappa, ``teg_lr`` R, ``teg_mse``;
+:mod:`naslib_swap.proxies.teg`).
 
 Spaces: any space with TEG's indicator networks (build profiles ``teg-indicator`` and ``teg-thin``); REINFORCE also
 needs a cell policy (:class:`~naslib_swap.spaces.capabilities.PolicySpace`) and pruning a supernet
@@ -162,7 +163,7 @@ class TegEvaluator:
         tr, te, pool = space.make_batches(dataset, [batch_size, batch_size, images], data_g,
                                           data_root=data_root, device=self.device)
         self.batch, self._fixed = tr, {(batch_size, batch_size): [tr, te], (images,): [pool]}
-        self.opts = {
+        self.opts: dict[str, dict[str, Any]] = {
             "teg_ntk": {"reinits": reinits, "nan_policy": nan_policy},
             "teg_lr": {"reinits": reinits, "crops": crops, "images": images},
             "teg_mse": {"reinits": reinits, "nan_policy": nan_policy, "variant": mse_variant,

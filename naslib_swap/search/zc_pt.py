@@ -52,15 +52,15 @@ Example:
     ...                          width=2, cells=1, batch_size=4, proposals=1, validate=1)
     >>> len(res.arch), res.n_scored
     (6, 30)
-    >>> res = get_search("zc-pt")(get_space("nasbench301"), "cifar10", seed=0, progress=False, width=2, cells=2,
-    ...                          batch_size=2, proposals=1, validate=1, budget=30)
-    >>> res.extra["genotype"].startswith("Genotype(normal=[")
-    True
+    >>> res = get_search("zc-pt")(get_space("nasbench301"), "cifar10", seed=0, progress=False, width=2, cells=1,
+    ...                          batch_size=2, proposals=1, validate=1, budget=6)
+    >>> res.n_scored, res.extra["genotype"].startswith("Genotype(normal=[")
+    (6, True)
 """
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 import torch
@@ -69,13 +69,13 @@ import torch.nn as nn
 from ..errors import NaslibSwapError, ProxyInputError
 from ..proxies.base import ProxyCall, ProxyContext, compute_proxy
 from ..registry import ProxySpec, register_search
-from ..rng import make_generator
-from ..rng import derive_seed
+from ..rng import derive_seed, make_generator
 from ..spaces.base import BudgetExhausted, SearchSpace, Supernet, SupernetSpace, require
 from ..types import Batch
 from .base import SearchResult
 
-ORDERS: tuple[str, ...] = ("fixed", "random", "global-op-iter", "global-op-once", "global-edge-iter", "global-edge-once")
+ORDERS: tuple[str, ...] = ("fixed", "random", "global-op-iter", "global-op-once", "global-edge-iter",
+                           "global-edge-once")
 
 
 class PerturbationScorer:
@@ -353,18 +353,20 @@ def zc_pt(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = N
     t0 = time.perf_counter()
     _check_options(order, proposals, validate, budget, bn_mode)
     require(space, SupernetSpace, "zc-pt")
+    sup_space = cast(SupernetSpace, space)  # narrowed: require() has checked the capability
+    sup_space = cast(SupernetSpace, space)  # narrowed: require() has checked the capability
     dataset = space.check_dataset(dataset)
     call = _proxy(proxy)
     sizes = {k: v for k, v in (("width", width), ("cells", cells)) if v is not None}
     dev = torch.device(device)
-    bs = batch_size or space.supernet_batch_size
+    bs = batch_size or sup_space.supernet_batch_size
     vbs = val_batch_size or bs
 
     g_net = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "supernet"))
     g_data = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "data"))
     g_order = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "order"))
     g_proxy = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "proxy"))
-    sup = space.supernet(dataset, g_net, dev, alpha_std=alpha_std, **sizes)
+    sup = sup_space.supernet(dataset, g_net, dev, alpha_std=alpha_std, **sizes)
     scorer = PerturbationScorer(sup, call, bn_mode, dev, g_proxy, budget, space, dataset)
 
     def next_batch() -> Batch:

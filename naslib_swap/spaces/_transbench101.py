@@ -78,7 +78,8 @@ class Zero(nn.Module):
 class FactorizedReduce(nn.Module):
     """The benchmark's skip connection when shape changes: two offset 1x1 convs (stride ``stride``), concat, BN."""
 
-    def __init__(self, c_in: int, c_out: int, stride: int, affine: bool = True, track_running_stats: bool = True) -> None:
+    def __init__(self, c_in: int, c_out: int, stride: int, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
         super().__init__()
         self.relu = nn.ReLU(inplace=False)
         outs = (c_out // 2, c_out - c_out // 2)
@@ -93,7 +94,8 @@ class FactorizedReduce(nn.Module):
 
 
 def make_micro_op(code: str, c_in: int, c_out: int, stride: int) -> nn.Module:
-    """Micro op by code: ``0`` none, ``1`` skip (FactorizedReduce when the shape changes), ``2`` conv1x1, ``3`` conv3x3."""
+    """Micro op by code: ``0`` none, ``1`` skip (FactorizedReduce when the shape changes), ``2`` conv1x1,
+    ``3`` conv3x3."""
     if code == "0":
         return Zero(c_in, c_out, stride)
     if code == "1":
@@ -382,7 +384,8 @@ STAND_IN: dict[str, str] = {
                         "label = grey level quantised into 17 bins"),
     "normal": ("stand-in for Taskonomy normal: CIFAR-10 test images resized to 256x256, target = a pseudo-normal map "
                "(intensity gradients, unit length, in [-1, 1])"),
-    "autoencoder": "stand-in for Taskonomy autoencoder: CIFAR-10 test images resized to 256x256, target = the image in [-1, 1]",
+    "autoencoder": ("stand-in for Taskonomy autoencoder: CIFAR-10 test images resized to 256x256, target = the image "
+                    "in [-1, 1]"),
 }
 
 
@@ -460,7 +463,7 @@ class TransBenchBase(SearchSpace):
     def input_shape(self, dataset: str) -> tuple[int, ...]:
         return input_shape(self.check_dataset(dataset))
 
-    def loss_fn(self, dataset: str):  # type: ignore[override]
+    def loss_fn(self, dataset: str):
         return task_loss(self.check_dataset(dataset))
 
     def make_batches(self, dataset: str, sizes: Sequence[int], generator: torch.Generator, *,
@@ -468,7 +471,8 @@ class TransBenchBase(SearchSpace):
         """Batches of the task's named stand-in built from real CIFAR images (Taskonomy is not available)."""
         return task_batches(self.check_dataset(dataset), sizes, generator, data_root=data_root, device=device)
 
-    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
+    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None,
+                     metric: str = "val") -> dict[str, float]:
         """``val``: the suite's ``val_accuracy`` of every arch for the task (room_layout: negative loss)."""
         from ..data.groundtruth import tnb101_table
 

@@ -26,8 +26,19 @@ import torch.nn as nn
 from ..errors import ArchFormatError, UnknownNameError
 from ..rng import seeded
 from ..types import Batch
-from .capabilities import (BudgetExhausted, EvolvableSpace, MissingCapabilityError, NodeInputs, PolicySpace, SizeError,
-                           Supernet, SupernetSpace, mixing_weights, require, require_profiles)
+from .capabilities import (
+    BudgetExhausted,
+    EvolvableSpace,
+    MissingCapabilityError,
+    NodeInputs,
+    PolicySpace,
+    SizeError,
+    Supernet,
+    SupernetSpace,
+    mixing_weights,
+    require,
+    require_profiles,
+)
 
 Arch = Hashable  # a space's canonical architecture (a tuple for all NASLib spaces)
 
@@ -53,7 +64,8 @@ class SearchSpace(abc.ABC):
             (reg-SWAP's size prior ``{"reg_swap": {"mu": 1.5, "sigma": 1.5}}`` in millions of parameters).
         default_batch_size: the minibatch the suite scores this space with (64).
         naslib_pre_draw: ``random.random()`` calls NASLib (branch zerocost) makes between ``utils.set_seed`` and the
-            suite's first draw (one per ``Graph`` its ``get_search_space`` builds; see :mod:`naslib_swap.suite.sampler`).
+            suite's first draw (one per ``Graph`` its ``get_search_space`` builds; see
+            :mod:`naslib_swap.suite.sampler`).
         suite_final_files: dataset -> stem of the suite's final score table ``nb201/suite_zero_<stem>.csv`` where
             the data folder holds one (else the suite's preview ``zc_<space>.json`` is the source).
         sizing: the sizing-vocabulary words (:data:`SIZES`) the space honours -> its builder keyword.
@@ -77,7 +89,8 @@ class SearchSpace(abc.ABC):
     def proxy_defaults(self, dataset: str) -> dict[str, dict[str, Any]]:
         """Option defaults this space sets for proxies on ``dataset``: ``{proxy name: {option: value}}``.
 
-        They sit between a proxy's own defaults and what a user sets (see :func:`naslib_swap.proxies.base.compute_proxy`).
+        They sit between a proxy's own defaults and what a user sets (see
+        :func:`naslib_swap.proxies.base.compute_proxy`).
         """
         return {k: dict(v) for k, v in self.proxy_option_defaults.items()}
 
@@ -174,8 +187,13 @@ class SearchSpace(abc.ABC):
 
     # -- networks -----------------------------------------------------------------------------------------------
     @abc.abstractmethod
-    def _build(self, arch: Arch, dataset: str, **overrides: Any) -> nn.Module:
-        """Construct the network (weights from the current torch RNG; callers use :meth:`build`)."""
+    def _build(self, arch: Arch, dataset: str, *args: Any, **overrides: Any) -> nn.Module:
+        """Construct the network (weights from the current torch RNG; callers use :meth:`build`).
+
+        Subclasses take their builder options as keyword-only parameters (:meth:`build` passes them by keyword,
+        never positionally); the ``*args: Any, **overrides: Any`` tail makes this signature gradual for the type
+        checker, so such overrides are accepted.
+        """
 
     def net_options(self, profile: str | None = None, **sizes: Any) -> dict[str, Any]:
         """Builder keywords for a build ``profile`` and ``sizes``.
@@ -246,7 +264,8 @@ class SearchSpace(abc.ABC):
         """Where :meth:`ground_truth` reads ``metric`` from, for result tables."""
         return f"{self.name}.ground_truth(metric='{metric}')"
 
-    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
+    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None,
+                     metric: str = "val") -> dict[str, float]:
         """Map :meth:`key` -> ground-truth figure (``val``: the suite's ``val_accuracy``; ``test`` where known)."""
         raise NotImplementedError(f"{self.name} has no ground-truth reader yet")
 

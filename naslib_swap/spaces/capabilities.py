@@ -41,10 +41,11 @@ def require(space: Any, capability: type, search: str) -> None:
     """Fail with one line if ``space`` lacks ``capability`` (e.g. ``require(space, SupernetSpace, "zc-pt")``).
 
     Example:
-        >>> require(object(), SupernetSpace, "zc-pt")
+        >>> require(object(), SupernetSpace, "zc-pt")  # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        naslib_swap.spaces.capabilities.MissingCapabilityError: zc-pt needs a space with a supernet (SupernetSpace); object has none
+        naslib_swap.spaces.capabilities.MissingCapabilityError: zc-pt needs a space with a supernet (SupernetSpace);
+            object has none
     """
     if not isinstance(space, capability):
         what = getattr(capability, "what", capability.__name__)
@@ -57,9 +58,11 @@ def require_profiles(space: Any, profiles: Sequence[str], search: str, why: str)
 
     Example:
         >>> require_profiles(object(), ("teg-indicator",), "teg-prune", "TEG's indicator networks")
+        ... # doctest: +NORMALIZE_WHITESPACE
         Traceback (most recent call last):
         ...
-        naslib_swap.spaces.capabilities.MissingCapabilityError: teg-prune needs a space with TEG's indicator networks (build profile teg-indicator); object has none
+        naslib_swap.spaces.capabilities.MissingCapabilityError: teg-prune needs a space with TEG's indicator networks
+            (build profile teg-indicator); object has none
     """
     have = getattr(space, "profiles", {})
     missing = [p for p in profiles if p not in have]

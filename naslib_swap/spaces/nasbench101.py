@@ -159,7 +159,8 @@ class NB101Network(nn.Module):
         # archai's initialisation (He normal convs, N(0, 0.01) linear), drawn from the current (seeded) RNG
         for mod in self.modules():
             if isinstance(mod, nn.Conv2d):
-                nn.init.normal_(mod.weight, 0.0, (2.0 / (mod.kernel_size[0] * mod.kernel_size[1] * mod.out_channels)) ** 0.5)
+                nn.init.normal_(mod.weight, 0.0,
+                                (2.0 / (mod.kernel_size[0] * mod.kernel_size[1] * mod.out_channels)) ** 0.5)
             elif isinstance(mod, nn.Linear):
                 nn.init.normal_(mod.weight, 0.0, 0.01)
                 nn.init.zeros_(mod.bias)
@@ -177,7 +178,8 @@ class NasBench101(SearchSpace):
         "2 maxpool3x3, 3 conv1x1-bn-relu, 4 conv3x3-bn-relu) or a spec {'matrix': [[0, 1, ...], ...], "
         "'ops': ['input', 'conv3x3-bn-relu', ..., 'output']}; upper-triangular, <= 9 edges after pruning"
     )
-    proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {"reg_swap": {"mu": 40.0, "sigma": 40.0}}  # reg-SWAP paper, NAS-Bench-101
+    # reg-SWAP paper, NAS-Bench-101
+    proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {"reg_swap": {"mu": 40.0, "sigma": 40.0}}
     naslib_pre_draw: ClassVar[int] = 1
     # width: the stem's channels (stack 1 has them, each later stack doubles); cells: cells per stack
     sizing: ClassVar[Mapping[str, str]] = {"width": "stem_channels", "cells": "num_cells", "in_channels": "in_channels"}
@@ -193,7 +195,8 @@ class NasBench101(SearchSpace):
         if np.any(np.tril(matrix)):
             raise self.arch_error(arch, "the matrix must be strictly upper triangular")
         if ops[0] != "input" or ops[-1] != "output" or any(o not in INTERIOR_OPS for o in ops[1:-1]):
-            raise self.arch_error(arch, "ops must be 'input', then maxpool3x3/conv1x1-bn-relu/conv3x3-bn-relu, then 'output'")
+            raise self.arch_error(arch, "ops must be 'input', then maxpool3x3/conv1x1-bn-relu/conv3x3-bn-relu, "
+                                        "then 'output'")
         pruned = prune(matrix, ops)
         if pruned is None:
             raise self.arch_error(arch, "the output is not reachable from the input")
@@ -307,11 +310,13 @@ class NasBench101(SearchSpace):
                             in_channels=in_channels)
 
     # -- ground truth ---------------------------------------------------------------------------------------------
-    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
+    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None,
+                     metric: str = "val") -> dict[str, float]:
         """``val``: NB101's validation accuracy of the 500 preview archs (``zc_nasbench101.json``)."""
         from ..data.groundtruth import preview_zc
 
         self.check_dataset(dataset)
         if metric != "val":
             raise ValueError(f"nasbench101 has only metric 'val' (the preview file's val_accuracy), got {metric!r}")
-        return {k: float(v["val_accuracy"]) for k, v in preview_zc(self.name, data_root)["nasbench101"][dataset].items()}
+        rows = preview_zc(self.name, data_root)["nasbench101"][dataset]
+        return {k: float(v["val_accuracy"]) for k, v in rows.items()}

@@ -32,7 +32,7 @@ import torch.nn as nn
 
 from ..registry import register_space
 from ..rng import seeded
-from .base import Arch, OpTupleSampling, SearchSpace
+from .base import OpTupleSampling, SearchSpace
 from .capabilities import EvolvableSpace, PolicySpace, SupernetSpace
 
 OPS: tuple[str, ...] = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
@@ -255,6 +255,8 @@ class NB201SuperNet(NB201Network):
         torch.Size([2, 10])
     """
 
+    op_weights: torch.Tensor  # a registered buffer (declared for the type checker)
+
     def __init__(self, num_classes: int, C: int = 16, N: int = 5, affine: bool = False,
                  op_weights: torch.Tensor | None = None, stem: bool = True, in_channels: int = 3) -> None:
         weights = torch.ones(NUM_EDGES, NUM_OPS) if op_weights is None else op_weights.detach().clone().float()
@@ -268,7 +270,7 @@ class NB201SuperNet(NB201Network):
         # edges read the buffer through this shared tensor: keep them the same object after .to()
         self._holder = holder
 
-    def _apply(self, fn, recurse=True):  # type: ignore[override]
+    def _apply(self, fn, recurse=True):
         super()._apply(fn, recurse)
         for m in self.modules():
             if isinstance(m, MixedEdge):
@@ -294,10 +296,13 @@ class NasBench201(OpTupleSampling, EvolvableSpace, SupernetSpace, PolicySpace, S
     datasets: ClassVar[tuple[str, ...]] = ("cifar10", "cifar100", "ImageNet16-120")
     arch_format: ClassVar[str] = (
         "a NASLib tuple of 6 op indices 0..4 such as '(0, 2, 3, 2, 3, 1)' "
-        "(0 skip_connect, 1 none, 2 nor_conv_3x3, 3 nor_conv_1x1, 4 avg_pool_3x3; edges 0->1,0->2,0->3,1->2,1->3,2->3) "
-        "or an NB201 string such as '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|'"
+        "(0 skip_connect, 1 none, 2 nor_conv_3x3, 3 nor_conv_1x1, 4 avg_pool_3x3; "
+        "edges 0->1,0->2,0->3,1->2,1->3,2->3) "
+        "or an NB201 string such as "
+        "'|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|'"
     )
-    proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {"reg_swap": {"mu": 1.5, "sigma": 1.5}}  # reg-SWAP paper
+    # reg-SWAP paper
+    proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {"reg_swap": {"mu": 1.5, "sigma": 1.5}}
     naslib_pre_draw: ClassVar[int] = 17
     suite_final_files: ClassVar[dict[str, str]] = {"cifar10": "cifar10", "ImageNet16-120": "ImageNet16-120"}
 
@@ -407,18 +412,19 @@ class NasBench201(OpTupleSampling, EvolvableSpace, SupernetSpace, PolicySpace, S
         """The op kept on each edge is the arch (NB201 has no topology step)."""
         return self.parse(tuple(int(c) for c in choice))
 
-    def _build(self, arch: Arch, dataset: str, *, C: int = 16, N: int = 5, stem: bool = True,
+    def _build(self, arch: Any, dataset: str, *, C: int = 16, N: int = 5, stem: bool = True,
                num_classes: int | None = None, in_channels: int = 3) -> nn.Module:
-        ops = arch
+        ops: tuple[int, ...] = arch
 
         def cell(c: int) -> nn.Module:
-            return Cell([make_op(o, c) for o in ops])  # type: ignore[union-attr]
+            return Cell([make_op(o, c) for o in ops])
 
         return NB201Network(cell, num_classes or self.num_classes(dataset), C=C, N=N, stem=stem,
                             in_channels=in_channels)
 
     # ground truth
-    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
+    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None,
+                     metric: str = "val") -> dict[str, float]:
         """``val``: the suite's validation accuracy (``val_acc_<dataset>``); ``test``: 200-epoch test accuracy."""
         from ..data.groundtruth import nb201_table
 

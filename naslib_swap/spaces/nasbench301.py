@@ -51,8 +51,19 @@ from ..rng import seeded
 from .base import SearchSpace
 from .capabilities import EvolvableSpace, NodeInputs, PolicySpace, SizeError, SupernetSpace
 from .darts import operators
-from .darts.genotype import (COMPACT_OPS, DARTS_EDGES, DARTS_NONE, DARTS_OPS, NUM_NODES, action_cells,
-                             cells_from_choice, derive_genotype, edge_index, genotype_str, sample_action)
+from .darts.genotype import (
+    COMPACT_OPS,
+    DARTS_EDGES,
+    DARTS_NONE,
+    DARTS_OPS,
+    NUM_NODES,
+    action_cells,
+    cells_from_choice,
+    derive_genotype,
+    edge_index,
+    genotype_str,
+    sample_action,
+)
 from .darts.network import DartsNetwork
 from .darts.supernet import DartsSuperNet
 
@@ -73,7 +84,8 @@ class NasBench301(EvolvableSpace, SupernetSpace, PolicySpace, SearchSpace):
         "1 avg_pool, 2 skip, 3 sep3x3, 4 sep5x5, 5 dil3x3, 6 dil5x5) or a DARTS 'Genotype(normal=[(op, input), ...], "
         "normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[2, 3, 4, 5])'"
     )
-    proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {"reg_swap": {"mu": 1.8, "sigma": 1.8}}  # reg-SWAP paper, DARTS space
+    # reg-SWAP paper, DARTS space
+    proxy_option_defaults: ClassVar[dict[str, dict[str, Any]]] = {"reg_swap": {"mu": 1.8, "sigma": 1.8}}
     naslib_pre_draw: ClassVar[int] = 8
     sizing: ClassVar[Mapping[str, str]] = {"width": "C", "cells": "layers", "depth": "depth", "stem": "stem",
                                            "in_channels": "in_channels"}
@@ -305,7 +317,8 @@ class NasBench301(EvolvableSpace, SupernetSpace, PolicySpace, SearchSpace):
         return self._from_cells((normal, reduce), normal, reduce)
 
     # -- ground truth ---------------------------------------------------------------------------------------------
-    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None, metric: str = "val") -> dict[str, float]:
+    def ground_truth(self, dataset: str, *, data_root: str | Path | None = None,
+                     metric: str = "val") -> dict[str, float]:
         """``val``: the NB301 surrogate's validation accuracy of the 725 preview archs (``zc_nasbench301.json``)."""
         from ..data.groundtruth import preview_zc
 

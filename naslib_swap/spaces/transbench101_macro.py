@@ -1,9 +1,10 @@
 """TransNAS-Bench-101 macro space in NASLib's encoding, with the networks the benchmark (and NASLib) builds.
 
 Encoding (NASLib): a tuple of 6 layer codes, 4 to 6 of them in ``1..4`` followed by ``0`` padding, e.g.
-``(1, 2, 4, 2, 0, 0)`` (the unpadded ``(1, 2, 4, 2)`` is accepted); code 1 keeps the shape, 2 doubles the channels, 3 halves the resolution, 4 does both. Valid:
-1-4 resolution halvings (codes 3, 4) and 1-3 channel doublings (codes 2, 4), 3,256 archs in all. The benchmark's net
-code is ``64-1242-basic`` (accepted too). Each layer is two ResNet basic blocks.
+``(1, 2, 4, 2, 0, 0)`` (the unpadded ``(1, 2, 4, 2)`` is accepted); code 1 keeps the shape, 2 doubles the channels,
+3 halves the resolution, 4 does both. Valid: 1-4 resolution halvings (codes 3, 4) and 1-3 channel doublings
+(codes 2, 4), 3,256 archs in all. The benchmark's net code is ``64-1242-basic`` (accepted too). Each layer is two
+ResNet basic blocks.
 
 Sampling follows NASLib (number of layers, halvings and doublings uniform, then their positions shuffled). NASLib's
 macro mutation is broken on its ``zerocost`` branch (it indexes a list with a boolean); here a mutation is a uniform

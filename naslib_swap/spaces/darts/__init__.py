@@ -19,9 +19,24 @@ non-affine BN (``affine=False``), the pooling ops are followed by a non-affine B
 FLOP counts equal the suite's for the preview archs (``scripts/check_suite_structure.py``). The DARTS paper's evaluation
 network differs only in ``affine=True`` ops, pools without BN, ``C=36, layers=20`` and the auxiliary head.
 """
-from .genotype import (CELL_EDGES, COMPACT_OPS, DARTS_EDGES, DARTS_NONE, DARTS_OPS, DARTS_PRIMITIVES, NASLIB_EDGE_OPS,
-                       NUM_NODES, GenotypeCell, GenotypeCells, action_cells, cells_from_choice, derive_genotype,
-                       edge_index, genotype_str, sample_action)
+from .genotype import (
+    CELL_EDGES,
+    COMPACT_OPS,
+    DARTS_EDGES,
+    DARTS_NONE,
+    DARTS_OPS,
+    DARTS_PRIMITIVES,
+    NASLIB_EDGE_OPS,
+    NUM_NODES,
+    GenotypeCell,
+    GenotypeCells,
+    action_cells,
+    cells_from_choice,
+    derive_genotype,
+    edge_index,
+    genotype_str,
+    sample_action,
+)
 from .network import DartsCell, DartsNetwork
 from .ops import make_darts_op
 from .supernet import DartsSuperNet

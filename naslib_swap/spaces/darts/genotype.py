@@ -45,8 +45,9 @@ def genotype_str(cells: tuple[GenotypeCell, GenotypeCell]) -> str:
     """DARTS' ``Genotype(...)`` string of ``(normal, reduce)`` cells.
 
     Example:
-        >>> genotype_str(([("skip_connect", 0)], [("avg_pool_3x3", 1)]))
-        "Genotype(normal=[('skip_connect', 0)], normal_concat=[2, 3, 4, 5], reduce=[('avg_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])"
+        >>> genotype_str(([("skip_connect", 0)], [("avg_pool_3x3", 1)]))  # doctest: +NORMALIZE_WHITESPACE
+        "Genotype(normal=[('skip_connect', 0)], normal_concat=[2, 3, 4, 5],
+         reduce=[('avg_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])"
     """
     return (f"Genotype(normal={list(cells[0])}, normal_concat=[2, 3, 4, 5], "
             f"reduce={list(cells[1])}, reduce_concat=[2, 3, 4, 5])")

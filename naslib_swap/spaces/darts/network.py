@@ -14,6 +14,7 @@ import torch.nn as nn
 from .genotype import NUM_NODES, GenotypeCell
 from .ops import FactorizedReduce, ReLUConvBN, make_darts_op
 
+
 class _CellBase(nn.Module):
     """Preprocessing of the two cell inputs (affine, as NASLib's makrograph edges) and the output concat."""
 
@@ -93,7 +94,8 @@ class _DartsMacro(nn.Module):
             raise ValueError(f"depth must be in 1..layers={layers}, got {depth}")
         if stem:
             c_cur = stem_multiplier * C
-            self.stem = nn.Sequential(nn.Conv2d(in_channels, c_cur, 3, padding=1, bias=False), nn.BatchNorm2d(c_cur))
+            self.stem: nn.Module = nn.Sequential(nn.Conv2d(in_channels, c_cur, 3, padding=1, bias=False),
+                                                 nn.BatchNorm2d(c_cur))
         else:  # the first cell's preprocessing takes the raw input
             c_cur = in_channels
             self.stem = nn.Identity()
@@ -114,7 +116,7 @@ class _DartsMacro(nn.Module):
             if auxiliary and i == self.aux_index:
                 self.auxiliary_head = AuxiliaryHead(c_p, num_classes)
         if lastact:  # registered only when asked, so the default network's modules are unchanged
-            self.lastact = nn.Sequential(nn.BatchNorm2d(c_p), nn.ReLU(inplace=False))
+            self.lastact: nn.Module | None = nn.Sequential(nn.BatchNorm2d(c_p), nn.ReLU(inplace=False))
         else:
             self.lastact = None
         self.global_pooling = nn.AdaptiveAvgPool2d(1)

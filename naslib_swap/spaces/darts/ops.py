@@ -6,6 +6,7 @@ import torch.nn as nn
 
 from .genotype import DARTS_PRIMITIVES
 
+
 class ReLUConvBN(nn.Module):
     """ReLU -> Conv -> BN."""
 

@@ -8,6 +8,7 @@ from .genotype import CELL_EDGES, DARTS_PRIMITIVES, NUM_NODES, edge_index
 from .network import _CellBase, _DartsMacro
 from .ops import make_darts_op
 
+
 class MixedOp(nn.Module):
     """All 8 ops of one edge, ``sum_o w[o] * op_o(x)``; ops whose weight is exactly 0 are skipped."""
 
@@ -67,6 +68,8 @@ class DartsSuperNet(_DartsMacro):
         torch.Size([2, 10])
     """
 
+    op_weights: torch.Tensor  # a registered buffer (declared for the type checker)
+
     def __init__(self, *, C: int = 16, layers: int = 8, num_classes: int = 10, stem_multiplier: int = 3,
                  in_channels: int = 3, affine: bool = False, pool_bn: bool = True,
                  op_weights: torch.Tensor | None = None, stem: bool = True, depth: int | None = None,
@@ -85,7 +88,7 @@ class DartsSuperNet(_DartsMacro):
         self.register_buffer("op_weights", weights)
         self._holder = holder
 
-    def _apply(self, fn, recurse=True):  # type: ignore[override]
+    def _apply(self, fn, recurse=True):
         super()._apply(fn, recurse)
         self._holder[0] = self.op_weights  # mixed ops read the (moved) buffer through the shared holder
         return self
