@@ -106,7 +106,7 @@ class ArchScorer:
         """Scores of one architecture for each per-arch call (population proxies excluded)."""
         arch = self.space.parse(arch)
         key = self.space.key(arch)
-        seeds = {part: derive_seed(self.seed, self.space.name, self.dataset, key, part)
+        seeds = {part: derive_seed(self.seed, self.space, self.dataset, key, part)
                  for part in ("data", "net", "proxy", "extra")}
         net = self.space.build(arch, self.dataset, generator=make_generator(seeds["net"]), device=self.device,
                                **self.net_options)
@@ -157,7 +157,7 @@ def score(
     """Score architectures with proxies.
 
     Args:
-        space: NASLib's space name (``nasbench201``, ...) or a space instance.
+        space: a space instance, or its NASLib name (``nasbench201``, ...).
         dataset: dataset / task name as NASLib spells it.
         archs: architectures in any form the space parses (NASLib tuples, tuple strings, NB201 strings, ...).
         proxies: names, optionally with options (``"reg_swap[mu=1.2,sigma=1.2]"``); a comma-separated string works.
@@ -178,7 +178,7 @@ def score(
     if progress:
         from tqdm.auto import tqdm
 
-        it = tqdm(arch_list, desc=f"scoring {scorer.space.name}/{scorer.dataset}", unit="arch")
+        it = tqdm(arch_list, desc=f"scoring {scorer.space}/{scorer.dataset}", unit="arch")
     per_arch: dict[str, dict[str, ScoreResult]] = {}
     for arch in it:
         per_arch[scorer.space.key(arch)] = {r.proxy: r for r in scorer.score_arch(arch)}

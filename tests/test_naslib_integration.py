@@ -113,7 +113,7 @@ def test_swap_nas_runs_as_naslib_optimizer() -> None:
 
     config = CfgNode({"dataset": "cifar10", "seed": 0, "search": CfgNode({
         "seed": 0, "budget": 3, "options": {"population": 2, "cycles": 1, "mutations": 1, "batch_size": 4,
-                                             "C": 2, "N": 1}})})
+                                             "width": 2, "cells": 1}})})
     opt = nl.get_optimizer("swap_nas", config)
     opt.adapt_search_space(NasBench201SearchSpace(n_classes=10))
     opt.new_epoch(0)
@@ -150,7 +150,7 @@ def _tiny_zc_file(tmp_path: Path, n: int = 12) -> Path:
 
     zc = preview_zc("nasbench201")["cifar10"]
     keys = sorted(zc)[:n]
-    res = score("nasbench201", "cifar10", keys, "swap", batch_size=8, net_options={"C": 4, "N": 1})
+    res = score("nasbench201", "cifar10", keys, "swap", batch_size=8, net_options={"width": 4, "cells": 1})
     data = {"cifar10": {}}
     by_arch = {r.arch: r for r in res if r.proxy == "swap"}
     for k in keys:

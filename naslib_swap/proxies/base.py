@@ -37,7 +37,7 @@ class ProxyContext:
     Attributes:
         device: where to compute.
         generator: the only source of randomness (re-initialisations, random inputs).
-        space: the benchmark space name, for messages and stored settings (never to branch on in a proxy).
+        space: the name of the benchmark space, for messages and stored settings (never to branch on in a proxy).
         dataset: the dataset / task name.
         option_defaults: per-proxy option defaults of the space (``{"reg_swap": {"mu": 1.5, "sigma": 1.5}}``);
             they sit between a proxy's own defaults and the options a user sets.
@@ -104,7 +104,7 @@ class ProxyContext:
 
             return sampled_param_counts(space, dataset)
 
-        return cls(device=dev, generator=generator, space=space.name, dataset=dataset,
+        return cls(device=dev, generator=generator, space=str(space), dataset=dataset,
                    option_defaults=space.proxy_defaults(dataset), build_net=build_net, make_batches=make_batches,
                    sampled_sizes=sampled_sizes)
 

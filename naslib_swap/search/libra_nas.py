@@ -73,7 +73,7 @@ def _proxy_list(space: Any, dataset: str, proxies: str | Sequence[str] | None, d
     """The proxies to combine: as given (``a+b+c``, ``a,b`` with brackets kept whole, or a list), else LIBRA's
     choice."""
     if proxies is None:
-        return choose_proxies(space.name, dataset, db=db, fit_seed=fit_seed, data_root=data_root)
+        return choose_proxies(str(space), dataset, db=db, fit_seed=fit_seed, data_root=data_root)
     items = split_list(proxies, seps=",+") if isinstance(proxies, str) else [str(p) for p in proxies]
     return items, {}
 
@@ -96,7 +96,7 @@ def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None,
     scored: dict[str, dict[str, float]] = {}
     order: list[str] = []
     history: list[dict[str, Any]] = []
-    bar = _progress(progress, budget, f"libra-nas {space.name}/{dataset}")
+    bar = _progress(progress, budget, f"libra-nas {space}/{dataset}")
 
     def evaluate(arch: Any) -> str:
         key = space.key(arch)

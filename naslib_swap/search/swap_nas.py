@@ -163,7 +163,7 @@ def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None 
     scorer = ArchScorer(space, dataset, [call], batch_size=batch_size, seed=seed, device=device, data_root=data_root,
                         net_options=sizes)
     fit = _Fitness(scorer, budget, scorer.jobs[0].spec.higher_is_better)
-    g = make_generator(derive_seed(seed, "swap-nas", space.name, dataset))
+    g = make_generator(derive_seed(seed, "swap-nas", space, dataset))
     history: list[dict[str, Any]] = []
     pop: list[Any] = []
     bar, tick = _progress_bar(progress, population + cycles * (mutations + 2), fit, pop)

@@ -157,7 +157,7 @@ class TegEvaluator:
         self.thin = {"depth": depth} if depth is not None else {}
         space.net_options("teg-indicator", **self.sizes)  # a size the space cannot honour fails here, in one line
         space.net_options("teg-thin", **self.thin)
-        data_g = make_generator(derive_seed(seed, space.name, dataset, "teg-search-data"))
+        data_g = make_generator(derive_seed(seed, space, dataset, "teg-search-data"))
         images = min(int(images), 512)
         # one draw of disjoint data for the whole search: NTK/MSE train batch, MSE test batch, crop pool
         tr, te, pool = space.make_batches(dataset, [batch_size, batch_size, images], data_g,
@@ -550,7 +550,7 @@ def _prune_options(space: Any, drop_none: bool, precision: int, metrics: str | t
     if not metrics or any(m not in METRICS for m in metrics):
         raise TegSearchError(f"teg-prune metrics must be a subset of {METRICS}, got {mine['metrics']!r}")
     if not space.archs_have_none and not mine["drop_none"]:
-        raise TegSearchError(f"teg-prune on {space.name} always drops 'none' (its archs have no 'none' op); "
+        raise TegSearchError(f"teg-prune on {space} always drops 'none' (its archs have no 'none' op); "
                              f"remove drop_none=False")
     mine["metrics"], mine["precision"] = metrics, int(mine["precision"])
     return mine

@@ -293,7 +293,7 @@ class _Validation:
 
     def total(self, arch: Any, batches: list[Batch], bar: Any) -> float:
         space, dataset, dev, key = self.space, self.dataset, self.dev, self.space.key(arch)
-        net = space.build(arch, dataset, generator=make_generator(derive_seed(self.seed, "zc-pt", space.name, dataset,
+        net = space.build(arch, dataset, generator=make_generator(derive_seed(self.seed, "zc-pt", space, dataset,
                                                                               key)),
                           device=dev, profile="supernet", **self.sizes)
         total = 0.0
@@ -308,7 +308,7 @@ class _Validation:
 
     def best(self, distinct: list[Any], validate: int, vbs: int, history: list[dict[str, Any]], progress: bool) -> Any:
         space, dataset = self.space, self.dataset
-        g_val = make_generator(derive_seed(self.seed, "zc-pt", space.name, dataset, "validation"))
+        g_val = make_generator(derive_seed(self.seed, "zc-pt", space, dataset, "validation"))
         batches = [space.make_batch(dataset, vbs, g_val, data_root=self.data_root, device=self.dev)
                    for _ in range(validate)]
         vbar = _bar(progress, len(distinct) * validate, "zc-pt validation")
@@ -362,10 +362,10 @@ def zc_pt(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = N
     bs = batch_size or sup_space.supernet_batch_size
     vbs = val_batch_size or bs
 
-    g_net = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "supernet"))
-    g_data = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "data"))
-    g_order = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "order"))
-    g_proxy = make_generator(derive_seed(seed, "zc-pt", space.name, dataset, "proxy"))
+    g_net = make_generator(derive_seed(seed, "zc-pt", space, dataset, "supernet"))
+    g_data = make_generator(derive_seed(seed, "zc-pt", space, dataset, "data"))
+    g_order = make_generator(derive_seed(seed, "zc-pt", space, dataset, "order"))
+    g_proxy = make_generator(derive_seed(seed, "zc-pt", space, dataset, "proxy"))
     sup = sup_space.supernet(dataset, g_net, dev, alpha_std=alpha_std, **sizes)
     scorer = PerturbationScorer(sup, call, bn_mode, dev, g_proxy, budget, space, dataset)
 

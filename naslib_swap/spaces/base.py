@@ -135,6 +135,10 @@ class SearchSpace(abc.ABC):
         raise NotImplementedError(f"{self.name} cannot be enumerated")
 
     # -- datasets -----------------------------------------------------------------------------------------------
+    def __str__(self) -> str:
+        """The space's name: its identity in seeds (:func:`naslib_swap.rng.derive_seed`), messages and results."""
+        return self.name
+
     def check_dataset(self, dataset: str) -> str:
         if dataset not in self.datasets:
             raise UnknownNameError(

@@ -4,7 +4,7 @@ How NASLib draws them (branch ``zerocost``; ``naslib/runners/runner.py``, ``eval
 ``search_spaces/*/graph.py``, ``utils/utils.py``):
 
 1. ``utils.set_seed(seed)`` seeds numpy, Python's ``random`` and torch.
-2. ``get_search_space(name, dataset)`` builds the space's ``Graph`` objects, and ``Graph.__init__`` draws
+2. ``get_search_space(...)`` builds the ``Graph`` objects of the space, and ``Graph.__init__`` draws
    ``self._id = random.random()`` for each: the global ``random`` generator advances by a fixed count per space
    before anything is sampled (the space's ``naslib_pre_draw``: NB201 17, NB301 8, TransNAS-Bench-101 micro and
    macro 1, NB101 1). These counts were measured by running NASLib's own ``zerocost`` code (``utils.set_seed``,
@@ -51,7 +51,7 @@ def suite_keys(space: Any, dataset: str, data_root: str | Path | None = None, so
     """The architecture keys a suite run samples from, in the order of the suite's ``zc_<space>.json``.
 
     Args:
-        space: NASLib space name or space.
+        space: the space, or its NASLib name.
         dataset: dataset / task.
         data_root: the shared data folder.
         source: ``suite`` (NB201: the 9,445 archs of ``nb201/suite_zero_<dataset>.csv``; cifar100, which has no suite
