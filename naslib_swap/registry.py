@@ -313,13 +313,13 @@ class ProxySpec:
             "bn_mode": self.bn_mode,
             "needs_arch_builder": self.needs_arch_builder,
             "batch_size": self.batch_size,
-            "options": {k: _plain(v) for k, v in self.options.items()},
+            "options": {k: plain_value(v) for k, v in self.options.items()},
             "description": self.description,
             "reference": self.reference,
         }
 
 
-def _plain(v: Any) -> Any:
+def plain_value(v: Any) -> Any:
     return v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else repr(v)
 
 

@@ -2,9 +2,20 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from ..registry import PROXIES, SEARCHES, SPACES
+from ..registry import PROXIES, SEARCHES, SPACES, plain_value
+from ..spaces.capabilities import EvolvableSpace, PolicySpace, SupernetSpace
 from ._common import print_json, print_table
+
+CAPABILITIES = (EvolvableSpace, SupernetSpace, PolicySpace)
+
+
+def _space_row(name: str) -> dict[str, Any]:
+    cls = SPACES.get(name)
+    return {"name": name, "datasets": list(cls.datasets), "arch_format": cls.arch_format,
+            "sizes": list(cls.sizing), "profiles": list(cls.profiles),
+            "capabilities": [c.__name__ for c in CAPABILITIES if issubclass(cls, c)]}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,9 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     proxies = [PROXIES.get(n).metadata() | {"source": PROXIES.source(n)} for n in PROXIES.names(args.pattern)]
-    spaces = [{"name": n, "datasets": list(SPACES.get(n).datasets), "arch_format": SPACES.get(n).arch_format}
-              for n in SPACES.names()]
-    searches = [{"name": n, "source": SEARCHES.source(n)} for n in SEARCHES.names()]
+    spaces = [_space_row(n) for n in SPACES.names()]
+    searches = [{"name": n, "source": SEARCHES.source(n),
+                 "options": {k: plain_value(v) for k, v in SEARCHES.get(n).options.items()}} for n in SEARCHES.names()]
     if args.format == "json":
         print_json({"proxies": proxies, "spaces": spaces, "searches": searches})
         return 0
@@ -28,7 +39,10 @@ def run(args: argparse.Namespace) -> int:
                   "population": "yes" if p["needs_population"] else ""} for p in proxies],
                 ["name", "higher", "grad", "labels", "population", "bn_mode", "description"])
     print("\nSpaces")
-    print_table([{"name": s["name"], "datasets": ", ".join(s["datasets"])} for s in spaces], ["name", "datasets"])
+    print_table([{"name": s["name"], "datasets": ", ".join(s["datasets"]), "sizes": ", ".join(s["sizes"]),
+                  "capabilities": ", ".join(s["capabilities"])} for s in spaces],
+                ["name", "datasets", "sizes", "capabilities"])
     print("\nSearch methods")
-    print_table(searches or [{"name": "(none yet)", "source": ""}], ["name", "source"])
+    print_table([{"name": s["name"], "options": ", ".join(s["options"])} for s in searches]
+                or [{"name": "(none yet)", "options": ""}], ["name", "options"])
     return 0
