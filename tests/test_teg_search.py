@@ -155,11 +155,10 @@ def test_teg_reinforce_darts(darts) -> None:
 
 @needs_data
 def test_teg_prune_darts(darts) -> None:
-    res = get_search("teg-prune")(darts, "cifar10", seed=0, budget=2, progress=False,
+    res = get_search("teg-prune")(darts, "cifar10", seed=0, budget=1, progress=False,
                                   **{**DARTS_TINY, "batch_size": 2})  # the supernet NTK costs per sample
     assert _valid_darts(darts, res)
-    assert res.n_scored == 2 and res.extra["truncated"]
-    assert {h["edge"] for h in res.history if "edge" in h} <= set(range(2 * DARTS_EDGES))
+    assert res.n_scored == 1 and res.extra["truncated"]  # the first round's base supernet, then out of budget
 
 
 def test_darts_genotype_hand_made() -> None:
