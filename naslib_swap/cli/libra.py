@@ -40,17 +40,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.archs < 3:
         raise NaslibSwapError(f"--archs must be at least 3, got {args.archs}")
+    eval_seeds = parse_range(args.eval_seeds)  # user strings first: a typo fails before any data is read
+    pool_arg = split_list(args.pool) if args.pool else None
     if args.db:
         table = store_table(args.db, args.space, args.dataset, data_root=args.data_root,
                             baselines=not args.no_baselines)
     else:
         table = suite_table(args.space, args.dataset, args.data_root)
-    pool = split_list(args.pool) if args.pool else [c for c in table.columns if c != TARGET]
+    pool = pool_arg or [c for c in table.columns if c != TARGET]
     tol = args.tolerance if args.tolerance is not None else default_tolerance(args.space, args.dataset)
     res: dict[str, Any] = {"space": args.space, "dataset": args.dataset, "source": args.db or "suite baselines",
                            "tolerance": tol, "combine": args.combine}
     res.update(libra_protocol(table, pool, n=args.archs, fit_seed=args.fit_seed,
-                              eval_seeds=parse_range(args.eval_seeds), tolerance=tol, combine_method=args.combine))
+                              eval_seeds=eval_seeds, tolerance=tol, combine_method=args.combine))
     if args.format == "json":
         print_json(res)
         return 0
