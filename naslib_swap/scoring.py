@@ -174,6 +174,10 @@ def score(
     scorer = ArchScorer(space, dataset, proxies, batch_size=batch_size, seed=seed, device=device,
                         data_root=data_root, net_options=net_options)
     arch_list = [scorer.space.parse(a) for a in archs]
+    population = [j.label for j in scorer.jobs if j.spec.needs_population]
+    if population and len({scorer.space.key(a) for a in arch_list}) < 2:
+        raise ProxyInputError(f"{', '.join(population)} ranks a population of architectures: score at least 2 "
+                              f"distinct archs with it", param="arch")
     it: Iterable[Any] = arch_list
     if progress:
         from tqdm.auto import tqdm

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from typing import Sequence
@@ -36,9 +37,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         rc = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
     except NaslibSwapError as e:
         print(f"naslib-swap: error: {e}{_flag_hint(parser, args, e)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader closed early (`naslib-swap list | head -1`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("naslib-swap: interrupted (finished work is kept)", file=sys.stderr)
         return 130

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import DataNotFoundError, NaslibSwapError
+from ..errors import ArchFormatError, DataNotFoundError, NaslibSwapError
+from ..registry import get_space
 from ..scoring import score
 from ._common import add_common, print_json, print_table
 
@@ -23,13 +24,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _file_archs(path: Path, space: str) -> list[str]:
+    """The archs of a file, one per line (``#`` comments and blank lines skipped); a bad line is named."""
+    if not path.is_file():
+        raise DataNotFoundError(f"archs file {path} not found; pass a text file with one architecture per line")
+    sp = get_space(space)
+    out = []
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            sp.parse(text)
+        except ArchFormatError as e:
+            raise ArchFormatError(f"{path}, line {i}: {e}") from None
+        out.append(text)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     archs = list(args.arch)
     if args.archs_file:
-        path = Path(args.archs_file)
-        if not path.is_file():
-            raise DataNotFoundError(f"archs file {path} not found; pass a text file with one architecture per line")
-        archs += [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+        archs += _file_archs(Path(args.archs_file), args.space)
     if not archs:
         raise NaslibSwapError("no architecture given; pass --arch '(0, 2, 3, 2, 3, 1)' or --archs-file FILE")
     rows = score(args.space, args.dataset, archs, args.proxies, batch_size=args.batch_size, seed=args.seed,

@@ -329,6 +329,9 @@ def libra_protocol(
     ``held_out`` (per eval seed and mean/std) Spearman of each combination, of ``z1`` alone and of ``z1+z2``, and
     the best single proxy of the pool measured on the eval samples (an oracle, for reference).
     """
+    if fit_seed in eval_seeds:
+        raise LibraError(f"the evaluation seeds include the fit seed {fit_seed}: a held-out figure may not score the "
+                         f"fit sample; leave it out of the evaluation seeds", param="eval_seeds")
     pool = list(pool) if pool is not None else [c for c in table.columns if c != target]
     df = check_table(table, pool, target, params)
     df.index = df.index.astype(str)

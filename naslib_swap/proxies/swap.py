@@ -157,6 +157,8 @@ def reg_swap(
     if mu is None or sigma is None:
         raise ProxyInputError(f"reg_swap needs mu and sigma: the space {ctx.space!r} has no default; "
                               f"pass reg_swap[mu=...,sigma=...]")
+    if float(mu) <= 0:
+        raise ProxyInputError(f"reg-SWAP mu is a model size in millions of parameters and must be > 0, got {mu}")
     count = _mean_count(net, batch, ctx, init, reinits)
     if formula == "code":
         theta = count_parameters(net, exclude=("auxiliary",)) / 1e3

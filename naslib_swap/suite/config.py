@@ -112,9 +112,11 @@ def resolve(file: str | Path | None = None, flags: dict[str, Any] | None = None,
         try:
             cfg[key] = int(cfg[key])
         except (TypeError, ValueError):
-            raise ConfigError(f"{key} must be an integer, got {cfg[key]!r}") from None
+            raise ConfigError(f"{key} must be an integer, got {cfg[key]!r}", param=key) from None
         if cfg[key] < 1:
-            raise ConfigError(f"{key} must be at least 1, got {cfg[key]}")
+            raise ConfigError(f"{key} must be at least 1, got {cfg[key]}", param=key)
+    if cfg["archs"] < 2:
+        raise ConfigError(f"a correlation needs at least 2 archs per seed, got archs={cfg['archs']}", param="archs")
     if isinstance(cfg["truth_metrics"], str):
         cfg["truth_metrics"] = [m.strip() for m in cfg["truth_metrics"].split(",") if m.strip()]
     if isinstance(cfg["topk"], int):

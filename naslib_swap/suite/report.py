@@ -158,8 +158,10 @@ def scatter(db_path: str | Path, space: str, dataset: str, path: Path, truth: st
 def write_report(db_path: str | Path, out_dir: str | Path, topk: tuple[int, ...] = (10, 50, 100)) -> list[Path]:
     """Write ``report.md``, ``metrics.csv``, ``heatmap_spearman_<truth>.png`` and ``scatter_<space>_<dataset>.png``."""
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise st.StoreError(f"the report folder {out} is an existing file; choose a folder path", param="out")
+    summaries, frame = collect(db_path, topk)  # reads and checks the store before anything is written
     out.mkdir(parents=True, exist_ok=True)
-    summaries, frame = collect(db_path, topk)
     written = []
     md = out / "report.md"
     md.write_text(markdown(summaries, topk) + "\n")

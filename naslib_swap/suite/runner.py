@@ -133,47 +133,99 @@ def _truth(space: Any, dataset: str, metric: str, archs: Sequence[str], data_roo
 
 
 def run_correlation(cfg: dict[str, Any], db_path: str | Path, *, progress: bool = True) -> dict[str, Any]:
-    """Run (or resume) a resolved config into ``db_path`` and return :func:`evaluate`'s summary."""
+    """Run (or resume) a resolved config into ``db_path`` and return :func:`evaluate`'s summary.
+
+    Every setting is checked before anything is written, and a run with nothing left to do writes nothing (a finished
+    store on a read-only share can be re-evaluated).
+    """
     space = get_space(cfg["space"])
     cfg["dataset"] = space.check_dataset(cfg["dataset"])
     labels, leaf, samples = plan(cfg)
+    ArchScorer(space, cfg["dataset"], leaf, batch_size=cfg["batch_size"], device=cfg["device"],
+               data_root=cfg["data_root"])  # proxies, batch size and device are valid: fail before writing
+    db = Path(db_path)
+    if not db.parent.is_dir():
+        raise st.StoreError(f"folder {db.parent} does not exist; create it or choose another path for the store",
+                            param="db")
     chash = score_hash(cfg, __version__)
-    save_resolved(cfg, db_path)
     t_start = time.perf_counter()
-    with st.Store(db_path) as store:
-        other = store.config_hashes(cfg["space"], cfg["dataset"]) - {chash}
-        if other:
-            raise st.StoreError(
-                f"{db_path} holds {cfg['space']}/{cfg['dataset']} scores made with other settings (config hash "
-                f"{', '.join(sorted(other))}, now {chash}); use the same batch_size/key_source/device or another store",
-                param="db"
-            )
-        store.record_run(cfg["space"], cfg["dataset"], chash, cfg)
-        for seed, archs in samples.items():
-            store.write_samples(cfg["space"], cfg["dataset"], seed, archs, unique=cfg["unique"],
-                                key_source=cfg["key_source"])
-        all_archs = list(dict.fromkeys(a for archs in samples.values() for a in archs))
-        for metric in cfg["truth_metrics"]:
-            values, src = _truth(space, cfg["dataset"], metric, all_archs, cfg["data_root"])
-            if values:
-                store.write_truth(cfg["space"], cfg["dataset"], metric, values, src)
-        if cfg["baselines"]:
-            bl = baseline_scores(cfg["space"], cfg["dataset"], all_archs, cfg["data_root"])
-            store.write_baselines(cfg["space"], cfg["dataset"], bl, baseline_source(cfg["space"], cfg["dataset"]))
-        units = []
-        for seed, archs in samples.items():
-            done = store.done(cfg["space"], cfg["dataset"], seed)
-            for arch in dict.fromkeys(archs):
-                missing = tuple(p for p in leaf if p not in done.get(arch, ()))
-                if missing:
-                    units.append((seed, arch, missing))
-        _execute(cfg, leaf, units, store, chash, progress)
-        _combine_populations(cfg, labels, samples, store, chash)
+    units: list[tuple[int, str, tuple[str, ...]]] = []
+    if not (db.is_file() and _finished(cfg, db, space, chash, labels, leaf, samples)):
+        with st.Store(db) as store:
+            save_resolved(cfg, db)  # beside a store that opened: a corrupt file gets no config written next to it
+            units = _fill(cfg, store, space, chash, leaf, samples)
+            _execute(cfg, leaf, units, store, chash, progress)
+            _combine_populations(cfg, labels, samples, store, chash)
     summary = evaluate(db_path, cfg["space"], cfg["dataset"], labels=labels, seeds=cfg["seeds"], topk=cfg["topk"],
                        baselines=cfg["baselines"])
     summary["wall_s"] = time.perf_counter() - t_start
     summary["units_run"] = len(units)
     return summary
+
+
+def _check_hash(store: st.Store, cfg: dict[str, Any], chash: str) -> None:
+    other = store.config_hashes(cfg["space"], cfg["dataset"]) - {chash}
+    if other:
+        raise st.StoreError(
+            f"{store.path} holds {cfg['space']}/{cfg['dataset']} scores made with other settings (config hash "
+            f"{', '.join(sorted(other))}, now {chash}); use the same batch_size/key_source/device or another store",
+            param="db"
+        )
+
+
+def _missing(store: st.Store, cfg: dict[str, Any], leaf: list[str], samples: dict[int, list[str]]
+             ) -> list[tuple[int, str, tuple[str, ...]]]:
+    """The units still to score: ``(seed, arch, per-arch proxies it lacks)``."""
+    units = []
+    for seed, archs in samples.items():
+        done = store.done(cfg["space"], cfg["dataset"], seed)
+        for arch in dict.fromkeys(archs):
+            missing = tuple(p for p in leaf if p not in done.get(arch, ()))
+            if missing:
+                units.append((seed, arch, missing))
+    return units
+
+
+def _finished(cfg: dict[str, Any], db: Path, space: Any, chash: str, labels: list[str], leaf: list[str],
+              samples: dict[int, list[str]]) -> bool:
+    """Whether the store already holds everything this config asks for (read-only: nothing is written)."""
+    with st.Store(db, readonly=True) as store:
+        _check_hash(store, cfg, chash)
+        for seed, archs in samples.items():
+            if store.samples(cfg["space"], cfg["dataset"], seed)[:len(archs)] != list(archs):
+                return False
+            done = store.done(cfg["space"], cfg["dataset"], seed)
+            if any(lab not in done.get(a, ()) for a in archs for lab in (*leaf, *labels)):
+                return False
+        have = set(store.frame("SELECT DISTINCT metric FROM truth WHERE space=? AND dataset=?",
+                               (cfg["space"], cfg["dataset"])).metric)
+        all_archs = list(dict.fromkeys(a for archs in samples.values() for a in archs))
+        if any(m not in have and _truth(space, cfg["dataset"], m, all_archs, cfg["data_root"])[0]
+               for m in cfg["truth_metrics"]):
+            return False
+        if cfg["baselines"] and store.frame("SELECT COUNT(*) AS n FROM baselines WHERE space=? AND dataset=?",
+                                            (cfg["space"], cfg["dataset"])).n.iloc[0] == 0:
+            return False
+    return True
+
+
+def _fill(cfg: dict[str, Any], store: st.Store, space: Any, chash: str, leaf: list[str],
+          samples: dict[int, list[str]]) -> list[tuple[int, str, tuple[str, ...]]]:
+    """Record the run, its draws, ground truth and baselines; return the units still to score."""
+    _check_hash(store, cfg, chash)
+    store.record_run(cfg["space"], cfg["dataset"], chash, cfg)
+    for seed, archs in samples.items():
+        store.write_samples(cfg["space"], cfg["dataset"], seed, archs, unique=cfg["unique"],
+                            key_source=cfg["key_source"])
+    all_archs = list(dict.fromkeys(a for archs in samples.values() for a in archs))
+    for metric in cfg["truth_metrics"]:
+        values, src = _truth(space, cfg["dataset"], metric, all_archs, cfg["data_root"])
+        if values:
+            store.write_truth(cfg["space"], cfg["dataset"], metric, values, src)
+    if cfg["baselines"]:
+        bl = baseline_scores(cfg["space"], cfg["dataset"], all_archs, cfg["data_root"])
+        store.write_baselines(cfg["space"], cfg["dataset"], bl, baseline_source(cfg["space"], cfg["dataset"]))
+    return _missing(store, cfg, leaf, samples)
 
 
 def _execute(cfg: dict[str, Any], leaf: list[str], units: list[tuple[int, str, tuple[str, ...]]],

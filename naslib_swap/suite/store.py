@@ -86,17 +86,24 @@ def join_score(score: float | None, flag: int) -> float:
 class Store:
     """An open results file. Use as a context manager; every write method commits before it returns."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
+        if readonly:
+            self.conn = _connect_readonly(self.path)
+            return
+        if not self.path.parent.is_dir():
+            raise StoreError(f"folder {self.path.parent} does not exist; create it or choose another path for the "
+                             f"store", param="db")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(str(self.path), timeout=60.0)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at each commit against process death
             self.conn.executescript(SCHEMA)
             self.conn.commit()
         except (sqlite3.DatabaseError, OSError) as e:
-            raise StoreError(f"cannot open results store {self.path}: {e}; use another path", param="db") from None
+            raise StoreError(f"cannot open results store {self.path} for writing: {e}; use another path",
+                             param="db") from None
 
     def __enter__(self) -> "Store":
         return self
@@ -208,10 +215,24 @@ def _where(space: str | None, dataset: str | None) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(conds)) if conds else "", params
 
 
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that never writes. ``mode=ro`` still needs the WAL index beside the file; where the folder is
+    read-only (a shared store) the file is opened as immutable, which reads what was committed and checkpointed."""
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, timeout=60.0)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.DatabaseError as e:
+            err = e
+    raise StoreError(f"cannot read results store {path}: {err}; check that it is a store this package wrote",
+                     param="db")
+
+
 def _open_existing(db_path: str | Path) -> Store:
     if not Path(db_path).is_file():
         raise StoreError(f"results store {db_path} not found; run a correlation into it first", param="db")
-    return Store(db_path)
+    return Store(db_path, readonly=True)
 
 
 def load_scores(db_path: str | Path, space: str | None = None, dataset: str | None = None) -> pd.DataFrame:

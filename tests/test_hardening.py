@@ -1,0 +1,132 @@
+"""Bad input and side effects (issue 21, first part): one line and exit 2, nothing written by a failed command,
+finished or read-only stores read without writing."""
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from naslib_swap.cli import main
+from naslib_swap.data.groundtruth import has_data
+from naslib_swap.proxies.base import ProxyCall
+
+needs_data = pytest.mark.skipif(not has_data(), reason="shared data folder (../shared/data) not found")
+CORRELATE = ["correlate", "--space", "nasbench201", "--dataset", "ImageNet16-120", "--proxies", "params",
+             "--seeds", "9000", "--archs", "3", "--batch-size", "4", "--no-progress"]
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str], rc: int, expect: str) -> None:
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert expect in err, err
+
+
+def test_report_onto_an_existing_file_and_a_missing_store_write_nothing(tmp_path, capsys):
+    target = tmp_path / "taken.txt"
+    target.write_text("keep me")
+    one_line_error(capsys, main(["report", "--db", str(tmp_path / "none.sqlite"), "--out", str(target)]),
+                   "is an existing file")
+    out = tmp_path / "report"
+    one_line_error(capsys, main(["report", "--db", str(tmp_path / "none.sqlite"), "--out", str(out)]),
+                   "not found")
+    assert target.read_text() == "keep me" and not out.exists()
+
+
+def test_correlate_needs_two_archs_and_an_existing_folder(tmp_path, capsys):
+    argv = [*CORRELATE, "--db", str(tmp_path / "r.sqlite")]
+    one_line_error(capsys, main([*argv[:-3], "--archs", "1", *argv[-3:]]), "at least 2 archs")
+    missing = tmp_path / "missing_dir" / "x.sqlite"
+    one_line_error(capsys, main([*CORRELATE, "--db", str(missing)]), "does not exist")
+    assert not missing.parent.exists() and not (tmp_path / "r.sqlite").exists()
+
+
+@needs_data
+@pytest.mark.parametrize("bad, expect", [(["--batch-size", "0"], "batch size 0 out of range"),
+                                         (["--device", "cuda:7"], "device 'cuda:7'"),
+                                         (["--proxies", "swap[reinits=x]"], "reinits='x'")])
+def test_failed_correlate_writes_no_store(tmp_path, capsys, bad, expect):
+    db = tmp_path / "r.sqlite"
+    one_line_error(capsys, main([*CORRELATE, "--db", str(db), *bad]), expect)
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_data
+def test_a_corrupt_store_gets_no_config_beside_it(tmp_path, capsys):
+    db = tmp_path / "r.sqlite"
+    db.write_bytes(b"this is not a database" * 100)
+    one_line_error(capsys, main([*CORRELATE, "--db", str(db)]), "cannot read results store")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.sqlite"]
+
+
+@needs_data
+def test_a_finished_run_writes_nothing_and_a_read_only_store_is_read(tmp_path, capsys):
+    db = tmp_path / "r.sqlite"
+    assert main([*CORRELATE, "--db", str(db), "--format", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+
+    def files() -> dict[str, tuple[int, int]]:  # SQLite's shared-memory index (-shm) is not data
+        return {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.iterdir()
+                if not p.name.endswith("-shm")}
+
+    before = files()
+    runs = sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    assert main([*CORRELATE, "--db", str(db), "--format", "json"]) == 0  # resume of a finished run
+    again = json.loads(capsys.readouterr().out)
+    assert files() == before
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == runs
+    assert again["results"] == first["results"]
+    # an immutable store (a read-only share): the same commands read it
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(db), str(tmp_path)],
+                                                        capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here: the read-only part needs an immutable file")
+    try:
+        assert main([*CORRELATE, "--db", str(db), "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["results"] == first["results"]
+        out = tmp_path.parent / f"{tmp_path.name}_report"
+        assert main(["report", "--db", str(db), "--out", str(out)]) == 0
+        assert (out / "report.md").is_file()
+    finally:
+        subprocess.run(["chattr", "-i", str(db), str(tmp_path)], check=False)
+
+
+def test_proxy_values_out_of_their_domain():
+    assert ProxyCall.parse("lswag[interval=(2,5)]").options == {"interval": (2, 5)}  # the syntax its warning shows
+    import torch
+    import torch.nn as nn
+
+    from naslib_swap.errors import ProxyInputError
+    from naslib_swap.proxies.base import Batch, compute_proxy
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+    with pytest.raises(ProxyInputError, match="must be > 0, got -1"):
+        compute_proxy("reg_swap[mu=-1,sigma=1]", net, Batch(torch.zeros(2, 3, 5, 5), None))
+
+
+def test_a_population_proxy_on_one_arch_fails_at_once(capsys):
+    one_line_error(capsys, main(["score", "--space", "nasbench201", "--dataset", "cifar10", "--arch",
+                                 "(0, 2, 3, 2, 3, 1)", "--proxies", "teg"]), "score at least 2 distinct archs")
+
+
+def test_a_bad_line_of_an_archs_file_is_named(tmp_path, capsys):
+    f = tmp_path / "archs.txt"
+    f.write_text("# my archs\n(0, 2, 3, 2, 3, 1)\n\n(0, 2, 3, 9, 3, 1)\n")
+    one_line_error(capsys, main(["score", "--space", "nasbench201", "--dataset", "cifar10", "--archs-file", str(f),
+                                 "--proxies", "params"]), f"{f}, line 4: bad nasbench201 architecture")
+
+
+@needs_data
+def test_libra_refuses_a_held_out_figure_on_the_fit_sample(capsys):
+    one_line_error(capsys, main(["libra", "--space", "nasbench201", "--dataset", "cifar10", "--fit-seed", "9000",
+                                 "--eval-seeds", "9000-9001", "--archs", "50"]), "include the fit seed 9000")
+
+
+@pytest.mark.slow
+def test_a_reader_that_closes_early_gets_no_traceback():
+    proc = subprocess.run(f"{sys.executable} -m naslib_swap list --format json | head -1", shell=True,
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent)
+    assert proc.stdout.strip() == "{" and "Traceback" not in proc.stderr and "Error" not in proc.stderr
