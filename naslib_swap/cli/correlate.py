@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(_json(summary))
         return 0
-    print(f"{summary['space']}/{summary['dataset']}: {summary['units_run']} arch units run in "
-          f"{summary['wall_s']:.1f} s; store {args.db}")
+    print(f"{summary['space']}/{summary['dataset']}: {summary['units_run']} distinct (seed, arch) units scored in "
+          f"{summary['wall_s']:.1f} s (a draw with replacement repeats archs; metrics count the repeats, as the "
+          f"suite); store {args.db}")
     for p, src in summary["sources"].items():
         print(f"  images for {p}: {src}")
     if summary["baseline_source"]:

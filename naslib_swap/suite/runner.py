@@ -379,5 +379,8 @@ def summary_rows(summary: dict[str, Any], metric: str = "val") -> list[dict[str,
 
 
 def _pm(m: dict[str, Any], key: str) -> str:
+    """``mean ± std`` over seeds; with one seed there is no spread to show, so only the value."""
     v, s = m.get(key, math.nan), m.get(f"{key}_std", math.nan)
-    return "nan" if not np.isfinite(v) else f"{v:.3f} ± {s:.3f}"
+    if not np.isfinite(v):
+        return "nan"
+    return f"{v:.3f}" if int(m.get("seeds", 0) or 0) < 2 else f"{v:.3f} ± {s:.3f}"
