@@ -130,3 +130,22 @@ def test_a_reader_that_closes_early_gets_no_traceback():
     proc = subprocess.run(f"{sys.executable} -m naslib_swap list --format json | head -1", shell=True,
                           capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent)
     assert proc.stdout.strip() == "{" and "Traceback" not in proc.stderr and "Error" not in proc.stderr
+
+
+@needs_data
+@pytest.mark.slow
+def test_two_runs_on_one_store_score_each_unit_once(tmp_path):
+    """Units are claimed in the store: two concurrent runs split the work instead of both doing all of it."""
+    db = tmp_path / "r.sqlite"
+    argv = [sys.executable, "-m", "naslib_swap", "correlate", "--space", "nasbench201", "--dataset", "ImageNet16-120",
+            "--proxies", "swap[init='normal',reinits=2]", "--seeds", "9000", "--archs", "24", "--batch-size", "32",
+            "--db", str(db), "--no-progress", "--format", "json"]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
+    runs = [json.loads(o[0])["units_run"] for o in outs]
+    con = sqlite3.connect(db)
+    distinct = con.execute("SELECT COUNT(DISTINCT arch) FROM samples WHERE seed=9000").fetchone()[0]
+    rows = con.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+    assert sum(runs) == distinct == rows, (runs, distinct, rows)  # every unit scored, and by one run only
+    assert con.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0  # every claim released

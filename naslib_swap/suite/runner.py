@@ -18,11 +18,15 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing as mp
+import os
+import socket
 import time
+import uuid
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -150,16 +154,17 @@ def run_correlation(cfg: dict[str, Any], db_path: str | Path, *, progress: bool 
     chash = score_hash(cfg, __version__)
     t_start = time.perf_counter()
     units: list[tuple[int, str, tuple[str, ...]]] = []
+    scored = 0
     if not (db.is_file() and _finished(cfg, db, space, chash, labels, leaf, samples)):
         with st.Store(db) as store:
             save_resolved(cfg, db)  # beside a store that opened: a corrupt file gets no config written next to it
             units = _fill(cfg, store, space, chash, leaf, samples)
-            _execute(cfg, leaf, units, store, chash, progress)
+            scored = _execute(cfg, leaf, units, store, chash, progress)
             _combine_populations(cfg, labels, samples, store, chash)
     summary = evaluate(db_path, cfg["space"], cfg["dataset"], labels=labels, seeds=cfg["seeds"], topk=cfg["topk"],
                        baselines=cfg["baselines"])
     summary["wall_s"] = time.perf_counter() - t_start
-    summary["units_run"] = len(units)
+    summary["units_run"] = scored  # by this run (another run on the same store scores the rest)
     return summary
 
 
@@ -228,17 +233,26 @@ def _fill(cfg: dict[str, Any], store: st.Store, space: Any, chash: str, leaf: li
     return _missing(store, cfg, leaf, samples)
 
 
+LEASE_S = 1800.0  # a claimed unit is another run's for this long (longer than any unit takes), then anyone's
+POLL_S = 2.0  # how often a run waits on units that other runs hold
+
+
 def _execute(cfg: dict[str, Any], leaf: list[str], units: list[tuple[int, str, tuple[str, ...]]],
-             store: st.Store, chash: str, progress: bool) -> None:
+             store: st.Store, chash: str, progress: bool) -> int:
+    """Score the units, each claimed in the store first, so that runs sharing a store split the work; units other
+    runs hold are waited for (or taken over when their claim expires). Returns the units this run scored."""
     from tqdm.auto import tqdm
 
     if not units:
-        return
+        return 0
     bar = tqdm(total=len(units), desc=f"{cfg['space']}/{cfg['dataset']}", unit="arch", disable=not progress,
                dynamic_ncols=True)
     secs: dict[str, list[float]] = {p: [0.0, 0] for p in leaf}
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    scored = 0
 
     def consume(result: tuple[int, str, list[tuple[str, float, float]], str]) -> None:
+        nonlocal scored
         seed, arch, rows, source = result
         store.write_arch(cfg["space"], cfg["dataset"], seed, arch, rows, version=__version__, config_hash=chash,
                          source=source)
@@ -247,20 +261,70 @@ def _execute(cfg: dict[str, Any], leaf: list[str], units: list[tuple[int, str, t
             secs[proxy][1] += 1
         bar.set_postfix_str(" ".join(f"{p}={v[0] / v[1]:.2f}s/arch" for p, v in secs.items() if v[1]))
         bar.update(1)
+        scored += 1
 
     try:
-        if cfg["workers"] <= 1:
-            _init_worker(cfg, leaf)
-            for unit in units:
-                consume(_run_unit(unit))
-        else:
-            methods = mp.get_all_start_methods()
-            ctx = mp.get_context("fork" if "fork" in methods else "spawn")
-            with ctx.Pool(cfg["workers"], initializer=_init_worker, initargs=(cfg, leaf)) as pool:
-                for result in pool.imap_unordered(_run_unit, units, chunksize=1):
+        with _engine(cfg, leaf) as run:
+            pending = list(units)
+            while pending:
+                mine, pending, finished = _claim_batch(cfg, store, owner, pending, max(1, cfg["workers"]))
+                bar.update(finished)
+                for result in run(mine):
                     consume(result)
+                if pending and not mine:
+                    time.sleep(POLL_S)
     finally:
         bar.close()
+    return scored
+
+
+def _claim_batch(cfg: dict[str, Any], store: st.Store, owner: str, pending: list[tuple[int, str, tuple[str, ...]]],
+                 size: int) -> tuple[list[tuple[int, str, tuple[str, ...]]], list[tuple[int, str, tuple[str, ...]]],
+                                     int]:
+    """Up to ``size`` units this run now holds (with what each still lacks), the units still pending, and how many
+    units other runs finished meanwhile."""
+    mine: list[tuple[int, str, tuple[str, ...]]] = []
+    rest: list[tuple[int, str, tuple[str, ...]]] = []
+    finished = 0
+    for seed, arch, missing in pending:
+        done = store.done(cfg["space"], cfg["dataset"], seed).get(arch, set())
+        still = tuple(p for p in missing if p not in done)
+        if not still:
+            finished += 1
+        elif len(mine) < size and store.claim(cfg["space"], cfg["dataset"], seed, arch, owner, LEASE_S,
+                                              gone=_owner_gone):
+            mine.append((seed, arch, still))
+        else:
+            rest.append((seed, arch, still))
+    return mine, rest, finished
+
+
+def _owner_gone(owner: str) -> bool:
+    """Whether the run named ``owner`` (``host:pid:tag``) has ended: known only for runs on this machine."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@contextlib.contextmanager
+def _engine(cfg: dict[str, Any], leaf: list[str]) -> Iterator[Callable[[list[Any]], Iterable[Any]]]:
+    """``run(units) -> results``: in this process, or on ``workers`` local processes."""
+    if cfg["workers"] <= 1:
+        _init_worker(cfg, leaf)
+        yield lambda batch: map(_run_unit, batch)
+        return
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if "fork" in methods else "spawn")
+    with ctx.Pool(cfg["workers"], initializer=_init_worker, initargs=(cfg, leaf)) as pool:
+        yield lambda batch: pool.imap_unordered(_run_unit, batch, chunksize=1)
 
 
 def _combine_populations(cfg: dict[str, Any], labels: list[str], samples: dict[int, list[str]], store: st.Store,

@@ -29,7 +29,7 @@ import math
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
@@ -56,6 +56,11 @@ CREATE TABLE IF NOT EXISTS truth (
     space TEXT NOT NULL, dataset TEXT NOT NULL, arch TEXT NOT NULL, metric TEXT NOT NULL, value REAL,
     source TEXT NOT NULL,
     PRIMARY KEY (space, dataset, arch, metric)
+);
+CREATE TABLE IF NOT EXISTS claims (
+    space TEXT NOT NULL, dataset TEXT NOT NULL, seed INTEGER NOT NULL, arch TEXT NOT NULL, owner TEXT NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (space, dataset, seed, arch)
 );
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, space TEXT, dataset TEXT, config_hash TEXT, config TEXT, started REAL
@@ -154,12 +159,33 @@ class Store:
         with self.conn:
             self.conn.executemany("INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", data)
 
+    def claim(self, space: str, dataset: str, seed: int, arch: str, owner: str, lease_s: float,
+              gone: Callable[[str], bool] = lambda other: False) -> bool:
+        """Claim a unit for ``owner`` for ``lease_s`` seconds: True unless another owner holds a live claim.
+
+        Concurrent runs on one store split the work this way; the claim of a run that is ``gone`` (killed: the caller
+        can tell for its own machine) is taken over at once, any other when its lease expires.
+        """
+        now = time.time()
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")  # one claimant at a time
+            row = self.conn.execute("SELECT owner, expires FROM claims WHERE space=? AND dataset=? AND seed=? AND "
+                                    "arch=?", (space, dataset, seed, arch)).fetchone()
+            if row is not None and row[0] != owner and row[1] > now and not gone(row[0]):
+                return False
+            self.conn.execute("INSERT OR REPLACE INTO claims VALUES (?,?,?,?,?,?)",
+                              (space, dataset, seed, arch, owner, now + lease_s))
+        return True
+
     def write_arch(self, space: str, dataset: str, seed: int, arch: str,
                    rows: Iterable[tuple[str, float, float]], *, version: str, config_hash: str,
                    source: str | None) -> None:
-        """All ``(proxy, score, seconds)`` rows of one architecture in one transaction."""
+        """All ``(proxy, score, seconds)`` rows of one architecture in one transaction; its claim is released."""
         self._insert(space, dataset, seed, ((arch, p, v, t) for p, v, t in rows), version=version,
                      config_hash=config_hash, source=source)
+        with self.conn:  # a claim left by a kill between the two commits is harmless: claimants check done() first
+            self.conn.execute("DELETE FROM claims WHERE space=? AND dataset=? AND seed=? AND arch=?",
+                              (space, dataset, seed, arch))
 
     def write_population(self, space: str, dataset: str, seed: int, proxy: str,
                          rows: Iterable[tuple[str, float, float]], *, version: str, config_hash: str,
