@@ -141,3 +141,13 @@ def test_store_adapter_joins_scores_baselines_and_truth(tmp_path) -> None:
     np.testing.assert_allclose(table.loc[base.index, "val_accuracy"], base["val_accuracy"])
     fit = libra_select(table, ["mine", "nwot", "params", "flops"])
     assert fit.chosen[0] == "mine"  # built to track the ground truth closely
+
+
+def test_eval_seeds_that_can_only_draw_the_same_archs_are_flagged() -> None:
+    from naslib_swap.ensemble.libra import split_samples
+
+    keys = [f"a{i}" for i in range(30)]
+    fit, evals, notes = split_samples(keys, 12, 9000, [9001, 9002])
+    assert not notes and set(evals[9001]) != set(evals[9002])  # 18 left, 12 drawn per seed: distinct samples
+    fit, evals, notes = split_samples(keys, 15, 9000, [9001, 9002])
+    assert set(evals[9001]) == set(evals[9002]) and "one figure" in notes[-1]

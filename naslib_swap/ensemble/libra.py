@@ -308,6 +308,10 @@ def split_samples(keys: Sequence[str], n: int, fit_seed: int,
     fit_set = set(fit)
     rest = [k for k in keys if k not in fit_set]
     evals = {s: sample_archs(rest, min(n, len(rest)), s, unique=True) for s in eval_seeds}
+    if len(eval_seeds) > 1 and len(rest) <= n:
+        notes.append(f"only {len(rest)} archs lie outside the fit sample, so every eval seed draws all of them: the "
+                     f"{len(eval_seeds)} held-out figures are one figure (their spread is 0 by construction); score "
+                     f"more archs for distinct held-out samples")
     return fit, evals, notes
 
 

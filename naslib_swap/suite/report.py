@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
 from . import store as st
 from .runner import evaluate
@@ -125,7 +126,8 @@ def heatmap(frame: pd.DataFrame, path: Path, truth: str = "val") -> Path | None:
 
 
 def scatter(db_path: str | Path, space: str, dataset: str, path: Path, truth: str = "val") -> Path | None:
-    """Score vs ground truth of our proxies, first seed of the task (symlog score axis)."""
+    """Score vs ground truth of our proxies, first seed of the task, with Spearman's rho in each title (log score
+    axis where the scores span several decades; failed scores are left out and counted)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -143,12 +145,16 @@ def scatter(db_path: str | Path, space: str, dataset: str, path: Path, truth: st
     fig, axes = plt.subplots(1, len(proxies), figsize=(3.6 * len(proxies), 3.2), squeeze=False)
     for ax, p in zip(axes[0], proxies):
         d = scores[(scores.proxy == p) & scores.arch.isin(tmap)]
-        x = np.where(np.isfinite(d.score), d.score, -1e8)
-        ax.scatter(x, [tmap[a] for a in d.arch], s=4, alpha=0.5)
-        ax.set_xscale("symlog")
+        ok = np.isfinite(d.score.to_numpy(float))
+        x, y = d.score.to_numpy(float)[ok], np.array([tmap[a] for a in d.arch])[ok]
+        ax.scatter(x, y, s=4, alpha=0.5)
+        if len(x) and x.min() > 0 and x.max() / x.min() > 100:  # several decades: log; else a linear axis
+            ax.set_xscale("log")
+        rho = spearmanr(x, y).statistic if len(x) > 1 else float("nan")
+        failed = f", {int((~ok).sum())} failed" if (~ok).any() else ""
         ax.set_xlabel(f"{p} score", fontsize=8)
         ax.set_ylabel(f"{truth} accuracy", fontsize=8)
-        ax.set_title(f"{space}/{dataset} seed {seed}", fontsize=8)
+        ax.set_title(f"{space}/{dataset} seed {seed}\nSpearman rho {rho:.3f}, n {len(x)}{failed}", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
