@@ -9,14 +9,21 @@ import importlib
 import os
 import pkgutil
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from .._version import __version__
 from ..errors import NaslibSwapError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line, like every other error of the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="naslib-swap",
         description="Training-free NAS proxies (SWAP, reg-SWAP, L-SWAG, LIBRA, TEG, Zero-Cost-PT) "
                     "on NASLib's benchmarks.",

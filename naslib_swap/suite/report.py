@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,9 @@ def scatter(db_path: str | Path, space: str, dataset: str, path: Path, truth: st
         ax.scatter(x, y, s=4, alpha=0.5)
         if len(x) and x.min() > 0 and x.max() / x.min() > 100:  # several decades: log; else a linear axis
             ax.set_xscale("log")
-        rho = spearmanr(x, y).statistic if len(x) > 1 else float("nan")
+        with warnings.catch_warnings():  # a constant score (params on a tiny draw) has no rho: NaN, said in the title
+            warnings.simplefilter("ignore")
+            rho = spearmanr(x, y).statistic if len(x) > 1 else float("nan")
         failed = f", {int((~ok).sum())} failed" if (~ok).any() else ""
         ax.set_xlabel(f"{p} score", fontsize=8)
         ax.set_ylabel(f"{truth} accuracy", fontsize=8)
