@@ -95,6 +95,7 @@ class PerturbationScorer:
         self.device, self.generator, self.budget = device, generator, budget
         self.space, self.dataset = space, dataset
         self.count = 0
+        self.on_score: Callable[[], None] | None = None  # progress: called after every perturbation scored
         self._snapshot = _snapshot(sup.net)
 
     def goodness(self, weights: torch.Tensor, batch: Batch) -> float:
@@ -106,6 +107,8 @@ class PerturbationScorer:
                else ProxyContext.for_space(self.space, self.dataset, generator=self.generator, device=self.device))
         value = _score_in_place(self.call, self.sup.net, batch, ctx, self._snapshot)
         self.count += 1
+        if self.on_score is not None:
+            self.on_score()
         if np.isnan(value):
             return float("inf")  # unknown: never taken as the most important op
         return value if self.spec.higher_is_better else -value
@@ -257,9 +260,14 @@ def _proxy(proxy: str | ProxyCall) -> ProxyCall:
 def _proposals(space: SearchSpace, scorer: PerturbationScorer, order: str, proposals: int,
                next_batch: Callable[[], Batch], g_order: torch.Generator, history: list[dict[str, Any]],
                progress: bool) -> list[Any]:
-    """The proposal stage: up to ``proposals`` candidates (it stops after one the budget cut short)."""
+    """The proposal stage: up to ``proposals`` candidates (it stops after one the budget cut short). The progress bar
+    counts perturbations scored (the work), against the orders' costs or the budget."""
     candidates: list[Any] = []
-    bar = _bar(progress, proposals, f"zc-pt {order} proposals")
+    total = proposals * perturbations_per_proposal(scorer.sup, order)
+    bar = _bar(progress, min(total, scorer.budget) if scorer.budget is not None else total,
+               f"zc-pt {order} perturbations")
+    if bar is not None:
+        scorer.on_score = lambda: bar.update(1)
     for i in range(proposals):
         before = scorer.count
         choice, visited, truncated = propose(scorer, order, next_batch, g_order)
@@ -269,13 +277,37 @@ def _proposals(space: SearchSpace, scorer: PerturbationScorer, order: str, propo
         history.append({"stage": "proposal", "index": i, "arch": space.key(arch), "edge_order": visited,
                         "perturbations": scorer.count - before, "truncated": truncated})
         if bar is not None:
-            bar.update(1)
-            bar.set_postfix(distinct=len(set(map(space.key, candidates))), scored=scorer.count)
+            bar.set_postfix(proposals=f"{i + 1}/{proposals}", distinct=len(set(map(space.key, candidates))))
         if truncated:
             break
     if bar is not None:
         bar.close()
+        scorer.on_score = None
     return candidates
+
+
+def perturbations_per_proposal(sup: Supernet, order: str) -> int:
+    """Perturbations one proposal scores (the paper's Table 3 costs with O the mean candidate ops per edge), plus the
+    topology step's; the budget caps the total.
+
+    Example:
+        >>> import torch
+        >>> sup = Supernet(net=None, set_weights=None, weights0=None, candidates=torch.ones(6, 5, dtype=torch.bool),
+        ...                fixed_order=tuple(range(6)), topology=(), to_arch=None)
+        >>> perturbations_per_proposal(sup, "random"), perturbations_per_proposal(sup, "global-op-iter")
+        (30, 105)
+    """
+    n_edges = int(sup.candidates.shape[0])
+    ops = int(sup.candidates.sum())
+    mean = ops / max(n_edges, 1)
+    if order.endswith("-iter"):
+        cost = mean * n_edges * (n_edges + 1) / 2
+    elif order.endswith("-once"):
+        cost = 2 * ops - mean
+    else:
+        cost = ops
+    topo = sum(sum(range(node.keep + 1, len(node.inputs) + 1)) for node in sup.topology)
+    return int(round(cost)) + topo
 
 
 class _Validation:
