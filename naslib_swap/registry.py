@@ -464,6 +464,7 @@ class SearchSpec:
     name: str
     fn: Callable[..., Any]
     declared: Options
+    budget_unit: str = "architectures scored"
 
     @property
     def options(self) -> dict[str, Any]:
@@ -477,23 +478,26 @@ class SearchSpec:
         return self.fn(space, dataset, **kwargs)
 
 
-def register_search(name: str, *, options_from: Callable[..., Any] | None = None) -> Callable[[T], T]:
+def register_search(name: str, *, options_from: Callable[..., Any] | None = None,
+                    budget_unit: str = "architectures scored") -> Callable[[T], T]:
     """Decorator: register a search method ``run(space, dataset, *, seed, budget=None, device="cpu",
     data_root=None, progress=True, **options) -> SearchResult``; the signature is checked here.
 
     The search's options are its other keyword-only parameters. A search that passes ``**kwargs`` on to a helper
     names it in ``options_from``: that callable's keyword-only options are declared too (beside ``seed``, ``device``,
-    ``data_root`` and ``nan_policy``, which the search sets itself).
+    ``data_root`` and ``nan_policy``, which the search sets itself). ``budget_unit`` says what ``budget`` counts, in
+    a user's words (shown by ``naslib-swap list`` and in every search result).
     """
 
     def deco(fn: T) -> T:
-        SEARCHES.add(name, _search_spec(name, fn, options_from), _source_of(fn))
+        SEARCHES.add(name, _search_spec(name, fn, options_from, budget_unit), _source_of(fn))
         return fn
 
     return deco
 
 
-def _search_spec(name: str, fn: Any, options_from: Callable[..., Any] | None = None) -> SearchSpec:
+def _search_spec(name: str, fn: Any, options_from: Callable[..., Any] | None = None,
+                 budget_unit: str = "architectures scored") -> SearchSpec:
     owner = f"search '{name}'"
     params = inspect.signature(fn).parameters
     positional = [n for n, p in params.items() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -505,7 +509,7 @@ def _search_spec(name: str, fn: Any, options_from: Callable[..., Any] | None = N
     if options_from is not None:
         more = Options.of(options_from, owner, skip=(*SEARCH_COMMON, "nan_policy"))
         declared = Options(owner, {**more.defaults, **declared.defaults}, {**more.types, **declared.types}, more.open)
-    return SearchSpec(name, fn, declared)
+    return SearchSpec(name, fn, declared, budget_unit)
 
 
 def get_search(name: str) -> SearchSpec:

@@ -19,6 +19,7 @@ def test_zc_pt_takes_a_bracketed_proxy_option_from_the_cli(capsys):
                "--option", "batch_size=4", "--option", "proposals=1", "--no-progress", "--format", "json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["proxy"] == "reg_swap[mu=1.2,sigma=1.2]" and out["perturbations"] == 1
+    assert out["budget"].startswith("1 supernet perturbations scored") and out["truncated"] is True
 
 
 @needs_data

@@ -59,7 +59,7 @@ def test_search_stops_at_the_budget():
     res = get_search("swap-nas")(SPACE, "cifar10", seed=0, budget=6, progress=False, population=4, cycles=5,
                                  mutations=3, batch_size=4, width=2, cells=1)
     assert SPACE.parse(res.arch) == res.arch
-    assert res.n_scored == 6 and res.extra["budget_stopped"]
+    assert res.n_scored == 6 and res.extra["budget_stopped"] and res.truncated
 
 
 @NEEDS_DATA  # real CIFAR images

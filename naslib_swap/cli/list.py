@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     proxies = [PROXIES.get(n).metadata() | {"source": PROXIES.source(n)} for n in PROXIES.names(args.pattern)]
     spaces = [_space_row(n) for n in SPACES.names()]
-    searches = [{"name": n, "source": SEARCHES.source(n),
+    searches = [{"name": n, "source": SEARCHES.source(n), "budget_unit": SEARCHES.get(n).budget_unit,
                  "options": {k: plain_value(v) for k, v in SEARCHES.get(n).options.items()}} for n in SEARCHES.names()]
     if args.format == "json":
         print_json({"proxies": proxies, "spaces": spaces, "searches": searches})
@@ -43,6 +43,6 @@ def run(args: argparse.Namespace) -> int:
                   "capabilities": ", ".join(s["capabilities"])} for s in spaces],
                 ["name", "datasets", "sizes", "capabilities"])
     print("\nSearch methods")
-    print_table([{"name": s["name"], "options": ", ".join(s["options"])} for s in searches]
-                or [{"name": "(none yet)", "options": ""}], ["name", "options"])
+    print_table([{"name": s["name"], "--budget counts": s["budget_unit"], "options": ", ".join(s["options"])}
+                 for s in searches] or [{"name": "(none yet)", "options": ""}], ["name", "--budget counts", "options"])
     return 0

@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     out["params"] = model_stats(net, space.stats_input_shape(args.dataset)).params_m
     out["search_time_s"] = res.search_time_s
     out["n_scored"] = res.n_scored
+    out["budget"] = None if args.budget is None else f"{args.budget} {method.budget_unit}"
+    out["truncated"] = res.truncated  # the budget stopped it before its own end
     out.update({k: v for k, v in res.extra.items() if k not in out})
     if args.format == "json":
         print_json(out)

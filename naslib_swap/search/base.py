@@ -31,6 +31,7 @@ class SearchResult:
         n_scored: architectures (or perturbations) scored.
         history: optional per-step records (plain data) for plots.
         extra: method-specific plain data (e.g. a DARTS genotype string).
+        truncated: the budget stopped the search before its own end (its answer is the best found so far).
     """
 
     arch: Any
@@ -38,3 +39,4 @@ class SearchResult:
     n_scored: int
     history: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    truncated: bool = False

@@ -78,7 +78,7 @@ def _proxy_list(space: Any, dataset: str, proxies: str | Sequence[str] | None, d
     return items, {}
 
 
-@register_search("libra-nas")
+@register_search("libra-nas", budget_unit="architectures scored, the search's length (default 200)")
 def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
               data_root: str | None = None, progress: bool = True, proxies: str | Sequence[str] | None = None,
               db: str | None = None, population: int = 20, sample_size: int = 5, combine_method: str = "rank_sum",

@@ -136,7 +136,7 @@ def _progress_bar(progress: bool, total: int, fit: _Fitness, pop: list[Any]) -> 
     return bar, tick
 
 
-@register_search("swap-nas")
+@register_search("swap-nas", budget_unit="distinct architectures scored (reg-SWAP, one minibatch each)")
 def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
              data_root: str | None = None, progress: bool = True, proxy: str = "reg_swap", mu: float | None = None,
              sigma: float | None = None, population: int = 20, cycles: int = 20, mutations: int = 5,
@@ -190,4 +190,4 @@ def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None 
              "mutations": mutations, "crossover_prob": crossover_prob, "batch_size": scorer.batch_size,
              "budget_stopped": stopped, "best_score": fit(best), "scoring_time_s": fit.time_s, "net_overrides": sizes}
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=len(fit.cache),
-                        history=history, extra=extra)
+                        history=history, extra=extra, truncated=stopped)

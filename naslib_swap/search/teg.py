@@ -275,7 +275,8 @@ def _row(ev: TegEvaluator, arch: Any) -> dict[str, float]:
 # aging evolution
 # ---------------------------------------------------------------------------------------------------------------
 
-@register_search("teg-evolution", options_from=TegEvaluator)
+@register_search("teg-evolution", options_from=TegEvaluator,
+                 budget_unit="distinct architectures scored (three indicators each)")
 def teg_evolution(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
                   data_root: Any = None, progress: bool = True, population: int = 256, sample_size: int = 64,
                   steps: int = 1000, **indicator: Any) -> SearchResult:
@@ -315,7 +316,8 @@ def teg_evolution(space: SearchSpace, dataset: str, *, seed: int, budget: int | 
     best = space.parse(final[int(np.argmin(teg_ranks([_row(ev, a) for a in final])))])
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=ev.n_scored,
                         history=history,
-                        extra={"truncated": truncated, "data": ev.source, **_result_extra(space, best)})
+                        extra={"truncated": truncated, "data": ev.source, **_result_extra(space, best)},
+                        truncated=truncated)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -380,7 +382,8 @@ def _reinforce_options(space: Any, steps: int, lr: float | None, gamma: float, r
     return mine
 
 
-@register_search("teg-reinforce", options_from=TegEvaluator)
+@register_search("teg-reinforce", options_from=TegEvaluator,
+                 budget_unit="distinct architectures scored (three indicators each)")
 def teg_reinforce(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
                   data_root: Any = None, progress: bool = True, steps: int = 500, lr: float | None = None,
                   gamma: float = 0.9, reward_window: int | None = 10, **indicator: Any) -> SearchResult:
@@ -414,7 +417,8 @@ def teg_reinforce(space: SearchSpace, dataset: str, *, seed: int, budget: int | 
         final = sp.derive(rl.logits)
     return SearchResult(arch=final, search_time_s=time.perf_counter() - t0, n_scored=ev.n_scored,
                         history=history, extra={"truncated": truncated, "policy_entropy": rl.entropy(),
-                                                "lr": mine["lr"], "data": ev.source, **_result_extra(space, final)})
+                                                "lr": mine["lr"], "data": ev.source, **_result_extra(space, final)},
+                        truncated=truncated)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -556,7 +560,8 @@ def _prune_options(space: Any, drop_none: bool, precision: int, metrics: str | t
     return mine
 
 
-@register_search("teg-prune", options_from=TegEvaluator)
+@register_search("teg-prune", options_from=TegEvaluator,
+                 budget_unit="supernet evaluations (three indicators each; a round scores every remaining op)")
 def teg_prune(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
               data_root: Any = None, progress: bool = True, drop_none: bool = True, precision: int = 10,
               metrics: str | tuple[str, ...] | list[str] = METRICS, **indicator: Any) -> SearchResult:
@@ -590,4 +595,5 @@ def teg_prune(space: SearchSpace, dataset: str, *, seed: int, budget: int | None
     bar.close()
     return SearchResult(arch=arch, search_time_s=time.perf_counter() - t0, n_scored=ev.n_scored, history=history,
                         extra={"truncated": pr.truncated, "rounds": rnd, "data": ev.source,
-                               **_result_extra(space, arch)})
+                               **_result_extra(space, arch)},
+                        truncated=pr.truncated)

@@ -361,7 +361,7 @@ def _distinct(space: SearchSpace, candidates: list[Any]) -> list[Any]:
     return out
 
 
-@register_search("zc-pt")
+@register_search("zc-pt", budget_unit="supernet perturbations scored (the validation stage not counted)")
 def zc_pt(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
           data_root: str | None = None, progress: bool = True, proxy: str = "nwot", bn_mode: str | None = "eval",
           order: str = "random", proposals: int = 10, validate: int = 100, batch_size: int | None = None,
@@ -416,8 +416,9 @@ def zc_pt(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = N
         "settings": {"batch_size": bs, "val_batch_size": vbs, "validate": validate, "proposals": proposals,
                      **space.net_options("supernet", **sizes), "alpha_std": alpha_std},
     }
+    cut = any(h.get("truncated") for h in history if h.get("stage") == "proposal")
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=scorer.count + val.n_val,
-                        history=history, extra=extra)
+                        history=history, extra=extra, truncated=cut)
 
 
 def _snapshot(net: nn.Module) -> dict[str, torch.Tensor]:
