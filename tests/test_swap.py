@@ -132,3 +132,28 @@ def test_auto_size_prior_rules():
     assert mu == sigma == pytest.approx(0.91)
     with pytest.raises(ProxyInputError, match="unknown size-prior rule"):
         auto_size_prior(sizes, "median")
+
+
+def test_reg_swap_auto_prior_comes_from_the_contexts_sampled_sizes():
+    space = get_space("nasbench201")
+    net = space.build((2, 2, 3, 3, 4, 0), "cifar10", generator=torch.Generator().manual_seed(0), C=4, N=1)
+    b = Batch(torch.randn(16, 3, 8, 8, generator=torch.Generator().manual_seed(1)), None)
+    sizes = [0.1 * i for i in range(1, 11)]
+    auto = compute_proxy("reg_swap[mu='auto',sigma='auto']", net, b, ProxyContext(sampled_sizes=lambda: sizes))
+    mu, sigma = auto_size_prior(sizes)
+    assert auto == compute_proxy("reg_swap", net, b, mu=mu, sigma=sigma)
+    with pytest.raises(ProxyInputError, match="needs the space's size histogram"):
+        compute_proxy("reg_swap[mu='auto']", net, b)
+
+
+def test_sampled_sizes_are_the_param_counts_of_the_spaces_own_draw(tmp_path, monkeypatch):
+    from naslib_swap import sizes as sz
+    from naslib_swap.rng import make_generator
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(sz, "_MEMO", {})
+    space = get_space("nasbench201")
+    got = sz.sampled_param_counts(space, "cifar10", n=4, seed=3)
+    g = make_generator(3)
+    want = tuple(count_parameters(space.build(space.sample(g), "cifar10")) / 1e6 for _ in range(4))
+    assert got == want and list(tmp_path.rglob("sizes_nasbench201_cifar10_4_3_*.json"))  # cached on disk
