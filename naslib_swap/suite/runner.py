@@ -282,17 +282,28 @@ def _claim_batch(cfg: dict[str, Any], store: st.Store, owner: str, pending: list
                  size: int) -> tuple[list[tuple[int, str, tuple[str, ...]]], list[tuple[int, str, tuple[str, ...]]],
                                      int]:
     """Up to ``size`` units this run now holds (with what each still lacks), the units still pending, and how many
-    units other runs finished meanwhile."""
+    units other runs finished meanwhile. One read of the scores and claims per call: a store of 1000s of units is not
+    re-read per unit."""
+    space, dataset = cfg["space"], cfg["dataset"]
+    held = {k: v for k, v in store.claims(space, dataset).items() if v[0] != owner}
+    now = time.time()
+    done: dict[int, dict[str, set[str]]] = {}
     mine: list[tuple[int, str, tuple[str, ...]]] = []
     rest: list[tuple[int, str, tuple[str, ...]]] = []
     finished = 0
-    for seed, arch, missing in pending:
-        done = store.done(cfg["space"], cfg["dataset"], seed).get(arch, set())
-        still = tuple(p for p in missing if p not in done)
+    for i, (seed, arch, missing) in enumerate(pending):
+        if len(mine) >= size:
+            rest.extend(pending[i:])
+            break
+        if seed not in done:
+            done[seed] = store.done(space, dataset, seed)
+        still = tuple(p for p in missing if p not in done[seed].get(arch, ()))
+        other = held.get((seed, arch))
         if not still:
             finished += 1
-        elif len(mine) < size and store.claim(cfg["space"], cfg["dataset"], seed, arch, owner, LEASE_S,
-                                              gone=_owner_gone):
+        elif other is not None and other[1] > now and not _owner_gone(other[0]):
+            rest.append((seed, arch, still))  # another live run holds it
+        elif store.claim(space, dataset, seed, arch, owner, LEASE_S, gone=_owner_gone):
             mine.append((seed, arch, still))
         else:
             rest.append((seed, arch, still))

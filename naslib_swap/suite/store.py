@@ -222,6 +222,12 @@ class Store:
             out.setdefault(a, set()).add(p)
         return out
 
+    def claims(self, space: str, dataset: str) -> dict[tuple[int, str], tuple[str, float]]:
+        """``{(seed, arch): (owner, expires)}`` of the units claimed now."""
+        cur = self.conn.execute("SELECT seed, arch, owner, expires FROM claims WHERE space=? AND dataset=?",
+                                (space, dataset))
+        return {(int(s), a): (o, float(e)) for s, a, o, e in cur}
+
     def config_hashes(self, space: str, dataset: str) -> set[str]:
         cur = self.conn.execute("SELECT DISTINCT config_hash FROM scores WHERE space=? AND dataset=?", (space, dataset))
         return {r[0] for r in cur}
