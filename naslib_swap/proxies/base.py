@@ -18,9 +18,10 @@ import torch
 import torch.nn as nn
 
 from ..errors import ProxyInputError
-from ..grammar import format_call, parse_call
+from ..grammar import format_call, parse_call, split_list
 from ..registry import ProxySpec, get_proxy
 from ..rng import make_generator
+from ..sizes import sampled_param_counts
 from ..types import Batch
 
 __all__ = ["Batch", "PopulationScore", "ProxyCall", "ProxyContext", "compute_proxy", "resolve_options"]
@@ -100,8 +101,6 @@ class ProxyContext:
                 return space.make_batches(dataset, sizes, batch_generator, data_root=data_root, device=dev)
 
         def sampled_sizes() -> Sequence[float]:
-            from ..sizes import sampled_param_counts
-
             return sampled_param_counts(space, dataset)
 
         return cls(device=dev, generator=generator, space=str(space), dataset=dataset,
@@ -172,8 +171,6 @@ def _same(a: Any, b: Any) -> bool:
 
 def parse_calls(calls: "str | ProxyCall | Sequence[str | ProxyCall]") -> list[ProxyCall]:
     """A list of calls from a comma-separated string (bracket-aware), a list of labels or calls, or one call."""
-    from ..grammar import split_list
-
     if isinstance(calls, (str, ProxyCall, ProxySpec)):
         items: Sequence[Any] = split_list(calls) if isinstance(calls, str) else [calls]
     else:
