@@ -143,11 +143,13 @@ def test_store_adapter_joins_scores_baselines_and_truth(tmp_path) -> None:
     assert fit.chosen[0] == "mine"  # built to track the ground truth closely
 
 
-def test_eval_seeds_that_can_only_draw_the_same_archs_are_flagged() -> None:
+def test_eval_seeds_that_can_only_draw_the_same_archs_collapse_to_one() -> None:
     from naslib_swap.ensemble.libra import split_samples
 
     keys = [f"a{i}" for i in range(30)]
     fit, evals, notes = split_samples(keys, 12, 9000, [9001, 9002])
     assert not notes and set(evals[9001]) != set(evals[9002])  # 18 left, 12 drawn per seed: distinct samples
     fit, evals, notes = split_samples(keys, 15, 9000, [9001, 9002])
-    assert set(evals[9001]) == set(evals[9002]) and "one figure" in notes[-1]
+    assert list(evals) == [9001] and len(evals[9001]) == 15 and "collapse to one held-out sample" in notes[-1]
+    res = libra_protocol(_constructed(30), ["a", "b", "c"], n=15, eval_seeds=[9001, 9002])
+    assert res["eval_seeds"] == [9001] and all(v["std"] is None for v in res["held_out"].values())

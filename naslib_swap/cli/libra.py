@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
           f"eval {res['n_eval']} archs x {len(res['eval_seeds'])} seeds)")
     for note in res["notes"]:
         print(f"note: {note}")
-    rows = [{"method": m, "held-out mean": v["mean"], "held-out std": v["std"],
+    rows = [{"method": m, "held-out mean": v["mean"], "held-out std": "-" if v["std"] is None else v["std"],
              "same-sample (paper)": res["same_sample"][m]}
             for m, v in res["held_out"].items()]
     print_table(rows, ["method", "held-out mean", "held-out std", "same-sample (paper)"], floatfmt="{:.3f}")

@@ -293,7 +293,8 @@ def split_samples(keys: Sequence[str], n: int, fit_seed: int,
 
     Draws follow the suite's sampler (:func:`naslib_swap.suite.sampler.sample_archs`, NASLib's ``random.choice``
     seeded by the seed) without replacement. If ``2 n`` exceeds the number of keys, ``n`` becomes half of them
-    (the note says so).
+    (the note says so). Eval seeds that would all draw the same archs (too few outside the fit sample) collapse to
+    one held-out sample (the note says so), rather than k identical figures with a spread of 0.
     """
     from ..suite.sampler import sample_archs
 
@@ -307,11 +308,13 @@ def split_samples(keys: Sequence[str], n: int, fit_seed: int,
     fit = sample_archs(keys, n, fit_seed, unique=True)
     fit_set = set(fit)
     rest = [k for k in keys if k not in fit_set]
-    evals = {s: sample_archs(rest, min(n, len(rest)), s, unique=True) for s in eval_seeds}
     if len(eval_seeds) > 1 and len(rest) <= n:
-        notes.append(f"only {len(rest)} archs lie outside the fit sample, so every eval seed draws all of them: the "
-                     f"{len(eval_seeds)} held-out figures are one figure (their spread is 0 by construction); score "
-                     f"more archs for distinct held-out samples")
+        # every seed would draw all of them: one held-out sample, not k figures with a spread of 0 by construction
+        notes.append(f"only {len(rest)} archs lie outside the fit sample: the {len(eval_seeds)} evaluation seeds "
+                     f"collapse to one held-out sample (all of them), so no spread is reported; score more archs "
+                     f"for distinct held-out samples")
+        eval_seeds = list(eval_seeds)[:1]
+    evals = {s: sample_archs(rest, min(n, len(rest)), s, unique=True) for s in eval_seeds}
     return fit, evals, notes
 
 
@@ -352,14 +355,15 @@ def libra_protocol(
         oracle[s] = (best, _spearman(sub[best], sub[target]))
     names = list(next(iter(per_seed.values()))) if per_seed else []
     held = {m: {"mean": float(np.mean([per_seed[s][m] for s in per_seed])),
-                "std": float(np.std([per_seed[s][m] for s in per_seed], ddof=1)) if len(per_seed) > 1 else 0.0,
+                # one seed has no spread: None, not a misleading 0.000
+                "std": float(np.std([per_seed[s][m] for s in per_seed], ddof=1)) if len(per_seed) > 1 else None,
                 "per_seed": {str(s): per_seed[s][m] for s in per_seed}} for m in names}
     return {
         "n_fit": len(fit_keys),
         "n_eval": len(next(iter(evals.values()))) if evals else 0,
         "n_table": len(df),
         "fit_seed": fit_seed,
-        "eval_seeds": list(eval_seeds),
+        "eval_seeds": [int(k) for k in evals],
         "pool": pool,
         "chosen": fit.chosen,
         "fit": fit.as_dict(),
