@@ -27,7 +27,7 @@ CASES: list[tuple[list[str], str, bool]] = [
     ([*SCORE, "--proxies", "swapp"], "unknown proxy 'swapp'", False),
     ([*SCORE, "--proxies", "swap,,nwot2"], "unknown proxy 'nwot2'", False),
     ([*SEARCH, "--method", "random-walk"], "unknown search method 'random-walk'", False),
-    (["lswag-interval", "--space", "nb999", "--dataset", "cifar10", "--out", "{tmp}/iv"], "unknown space", False),
+    (["lswag-interval", "--space", "nb999", "--dataset", "cifar10", "--out", "{tmp}/iv.png"], "unknown space", False),
     # architectures, every space
     (["score", *NB201, "--arch", "(0, 2, 3)", "--proxies", "params"], "bad nasbench201 architecture", False),
     (["score", *NB201, "--arch", "(0, 2, 3, 2, 3, 7)", "--proxies", "params"], "bad nasbench201 architecture", False),
@@ -106,6 +106,63 @@ CASES: list[tuple[list[str], str, bool]] = [
     (["libra", *NB201, "--archs", "2"], "at least 3", False),
     (["libra", *NB201, "--pool", "nwot,nope", "--archs", "100"], "nope", D),
     (["libra", *NB201, "--db", "{tmp}/none.sqlite"], "not found", False),
+    # more of each kind, as a new user types them (issue 21's second pass)
+    ([*SCORE, "--proxies", ""], "no proxy given", False),
+    ([*SCORE, "--proxies", "swap[reinits=0]"], "reinits must be >= 1", False),
+    ([*SCORE, "--proxies", "reg_swap[sigma=0]"], "sigma must be > 0", False),
+    ([*SCORE, "--proxies", "reg_swap[mu=-1]"], "must be > 0", False),
+    ([*SCORE, "--proxies", "lswag[interval=(5,2)]"], "bad L-SWAG interval (5, 2)", False),
+    ([*SCORE, "--proxies", "lswag[interval=(2,5,7)]"], "give two percentile bins", False),
+    ([*SCORE, "--proxies", "lswag[interval=abc]"], "bad L-SWAG interval", False),
+    ([*SCORE, "--proxies", "swap[init=foo]"], "init must be 'default' or 'normal'", False),
+    ([*SCORE, "--proxies", "teg_mse[variant=x]"], "variant must be 'paper' or 'code'", False),
+    (["score", *NB201, "--arch", "|nor_conv_3x3~0|+|none~0|", "--proxies", "params"], "3 node groups", False),
+    (["score", "--space", "nasbench301", "--dataset", "cifar10", "--arch", "Genotype(normal=[('conv_9x9', 0)])",
+      "--proxies", "params"], "needs normal=... and reduce=...", False),
+    (["score", "--space", "nasbench101", "--dataset", "cifar10", "--arch", "([[0,1],[1,0]], [0,1])", "--proxies",
+      "params"], "bad nasbench101 architecture", False),
+    (["score", "--space", "transbench101_micro", "--dataset", "cifar10", "--arch", "(1, 2, 3, 1, 2, 3)",
+      "--proxies", "params"], "unknown dataset 'cifar10' for space transbench101_micro", False),
+    (["score", *NB201, "--archs-file", "{tmp}/bad_archs.txt", "--proxies", "params"], "bad_archs.txt, line 2", False),
+    ([*SCORE, "--proxies", "swap", "--data-root", "{tmp}/nodata"], "data folder not found", False),
+    ([*SCORE, "--proxies", "params", "--format", "xml"], "invalid choice", False),
+    ([*SCORE, "--proxies", "params", "--batch-size", "1.5"], "invalid int value", False),
+    ([*CORR, "--db", "{tmp}/r.sqlite", "--seeds", "9000,abc"], "bad range", False),
+    ([*CORR, "--db", "{tmp}/r.sqlite", "--archs", "-5"], "at least 1", False),
+    ([*CORR, "--db", "{tmp}/r.sqlite", "--proxies", ""], "no proxy given", False),
+    ([*CORR, "--db", "{tmp}/r.sqlite", "--workers", "-1"], "at least 1", False),
+    ([*CORR, "--db", "{tmp}"], "cannot open results store", D),
+    ([*CORR, "--db", "{tmp}/r.sqlite", "--archs", "20000", "--unique"], "draw without replacement", D),
+    (["correlate", "--space", "nasbench201", "--dataset", "jigsaw", "--proxies", "params", "--db", "{tmp}/r.sqlite"],
+     "unknown dataset 'jigsaw'", False),
+    ([*SEARCH, "--method", "swap-nas", "--seed", "abc"], "invalid int value", False),
+    ([*SEARCH, "--method", "swap-nas", "--budget", "0"], "use a budget >= 1", False),
+    ([*SEARCH, "--method", "swap-nas", "--budget", "-1"], "use a budget >= 1", False),
+    ([*SEARCH, "--method", "swap-nas", "--option", "mu=-1"], "must be > 0", False),
+    ([*SEARCH, "--method", "swap-nas", "--option", "mutations=-2"], "mutations >= 1", False),
+    ([*SEARCH, "--method", "zc-pt", "--option", "proxy=nope"], "unknown proxy 'nope'", False),
+    ([*SEARCH, "--method", "zc-pt", "--option", "proposals=0"], "proposals >= 1", False),
+    ([*SEARCH, "--method", "teg-evolution", "--option", "population=0"], "bad evolution sizes", False),
+    ([*SEARCH, "--method", "teg-reinforce", "--option", "lr=-1"], "lr > 0", False),
+    ([*SEARCH, "--method", "libra-nas", "--option", "combine_method=foo"], "unknown combine_method 'foo'", False),
+    (["search", "--space", "nasbench301", "--dataset", "cifar100", "--method", "swap-nas"],
+     "unknown dataset 'cifar100'", False),
+    (["libra", *NB201, "--combine", "foo"], "invalid choice", False),
+    (["libra", *NB201, "--tolerance", "-0.1"], "tolerance is a Spearman window", D),
+    (["libra", *NB201, "--fit-seed", "x"], "invalid int value", False),
+    (["libra", *NB201, "--eval-seeds", ""], "empty range", False),
+    (["libra", "--space", "nb999", "--dataset", "cifar10"], "unknown space 'nb999'", D),
+    (["libra", *NB201, "--db", "{tmp}/corrupt.sqlite"], "cannot read results store", False),
+    (["lswag-interval", *NB201, "--archs", "0", "--out", "{tmp}/iv.png"], "at least 1", False),
+    (["lswag-interval", "--space", "nasbench201", "--dataset", "cifar11", "--out", "{tmp}/iv.png"],
+     "unknown dataset 'cifar11'", False),
+    (["lswag-interval", *NB201, "--archs", "2", "--out", "{tmp}/taken.txt"], "give a .png, .pdf, .svg file", False),
+    (["lswag-interval", *NB201, "--archs", "2", "--out", "{tmp}/nodir/iv.png"], "does not exist", False),
+    (["lswag-interval", *NB201, "--batch-size", "0", "--out", "{tmp}/iv.png"], "--batch-size must be", False),
+    (["lswag-interval", *NB201, "--device", "tpu", "--out", "{tmp}/iv.png"], "device 'tpu'", False),
+    (["report", "--db", "{tmp}/taken.txt", "--out", "{tmp}/rep"], "file is not a database", False),
+    (["export", "--db", "{tmp}/corrupt.sqlite", "--out", "{tmp}/exp"], "cannot read results store", False),
+    (["list", "--format"], "expected one argument", False),
     # argparse itself
     (["score", "--space", "nasbench201"], "the following arguments are required", False),
     (["list", "--format", "xml"], "invalid choice", False),
@@ -129,6 +186,7 @@ def test_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyte
     (tmp_path / "corrupt.sqlite").write_bytes(b"not a database " * 64)
     (tmp_path / "bad.yaml").write_text("space: [nasbench201\n")
     (tmp_path / "taken.txt").write_text("keep")
+    (tmp_path / "bad_archs.txt").write_text("(0, 2, 3, 2, 3, 1)\n(9, 9)\n")
     before = sorted(p.name for p in tmp_path.iterdir())
     monkeypatch.chdir(tmp_path)
     rc = _run([a.replace("{tmp}", str(tmp_path)) for a in argv])
@@ -144,4 +202,4 @@ def test_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyte
 def test_the_table_covers_every_command() -> None:
     commands = {argv[0] for argv, _, _ in CASES}
     assert {"score", "correlate", "report", "export", "search", "libra", "lswag-interval", "list"} <= commands
-    assert len(CASES) >= 70
+    assert len(CASES) >= 102  # issue 21: at least the 102 kinds a new user tried

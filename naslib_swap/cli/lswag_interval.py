@@ -15,8 +15,12 @@ from pathlib import Path
 
 from ..errors import NaslibSwapError
 from ..proxies.lswag_interval import write_interval
+from ..registry import get_space
+from ..scoring import resolve_device
 from ..suite.layer_interval import compute_profiles, interval_record, plot_curve
 from ._common import print_json
+
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +48,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.archs < 1:
         raise NaslibSwapError(f"--archs must be at least 1, got {args.archs}")
+    get_space(args.space).check_dataset(args.dataset)
+    if args.batch_size < 1:
+        raise NaslibSwapError(f"--batch-size must be at least 1, got {args.batch_size}")
     out = Path(args.out)
+    if out.suffix.lower() not in FIGURE_SUFFIXES:  # checked before hours of profiles, not when plotting them
+        raise NaslibSwapError(f"--out names the curve's figure; give a {', '.join(FIGURE_SUFFIXES)} file, "
+                              f"got {args.out!r}")
+    if not out.parent.is_dir():
+        raise NaslibSwapError(f"the folder of --out {args.out!r} does not exist; create it or choose another path")
+    resolve_device(args.device)
     profiles_path = Path(args.profiles) if args.profiles else out.with_suffix(".profiles.jsonl")
     profiles = compute_profiles(args.space, args.dataset, args.archs, seed=args.seed, batch_size=args.batch_size,
                                 out=profiles_path, data_root=args.data_root, device=args.device,

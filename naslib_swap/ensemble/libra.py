@@ -175,6 +175,9 @@ def libra_select(
     Raises:
         LibraError: missing columns, fewer than 3 rows, or no proxy with a defined Spearman.
     """
+    if not 0 <= tolerance <= 2:  # a Spearman window: negative would choose nothing, > 2 everything
+        raise LibraError(f"tolerance is a Spearman window below the best proxy, 0..2; got {tolerance}",
+                         param="tolerance")
     if combine_method not in COMBINE_METHODS:
         raise LibraError(f"unknown LIBRA combination '{combine_method}'; known: {', '.join(COMBINE_METHODS)}")
     pool = list(dict.fromkeys(pool))
