@@ -60,8 +60,8 @@ def check_ray_settings(cfg: dict[str, Any]) -> None:
     _import_ray()
     address = cfg["address"]
     if address is not None and address != "auto" and not re.fullmatch(r"[\w.\-\[\]:]+:\d+", str(address)):
-        raise BackendError(f"bad Ray address {address!r}; use auto (a cluster started on this machine with "
-                           f"`ray start`) or HOST:PORT of the head node", param="address")
+        raise BackendError(f"bad Ray address {address!r}; use auto (the cluster this machine belongs to) or "
+                           f"HOST:PORT of the head node", param="address")
     if address is not None and address != "auto":
         _probe(address)
     if address is not None and cfg["workers"] > 1:
@@ -88,8 +88,8 @@ def _probe(address: str) -> None:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_S):
             pass
     except OSError as e:
-        raise BackendError(f"cannot reach a Ray head at {address} ({e.strerror or e}); start one there with `ray "
-                           f"start --head --port={port}`, or check the address and the firewall",
+        raise BackendError(f"cannot reach a Ray head at {address} ({e.strerror or e}); start Ray's head node there "
+                           f"on port {port} (docs/scale.md), or check the address and the firewall",
                            param="address") from None
 
 
@@ -108,7 +108,7 @@ def _connect(ray: Any, cfg: dict[str, Any]) -> bool:
         raise
     except Exception as e:  # ConnectionError, RuntimeError, ...: Ray's own message, first line
         raise BackendError(f"cannot connect to Ray at {address or 'a new local instance'} ({failure_message(e)}); "
-                           f"start a head with `ray start --head` and pass its HOST:PORT, or check the address",
+                           f"start Ray's head node (docs/scale.md) and pass its HOST:PORT, or check the address",
                            param="address") from None
     return True
 
