@@ -13,12 +13,14 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from naslib_swap.cli import main
 from naslib_swap.data.groundtruth import has_data
 from naslib_swap.errors import GrammarError
 from naslib_swap.grammar import parse_shard
+from naslib_swap.registry import PROXIES, register_population_proxy
 from naslib_swap.scoring import ArchScorer
 from naslib_swap.suite.config import resolve
 from naslib_swap.suite.merge import MergeError, merge_stores
@@ -101,6 +103,31 @@ def test_three_shards_merged_equal_the_whole_run(tmp_path):
     assert out["duplicates"]["truth"] == 2 * len(contents(whole)["truth"])  # each shard copies the same truth
     # the merged store is a finished run of the whole command: nothing left to score
     assert run_correlation(cfg(), merged, progress=False)["units_run"] == 0
+
+
+@needs_data
+def test_population_proxies_are_combined_on_the_merged_store(tmp_path):
+    @register_population_proxy("scale_pop_test", inputs=("params", "swap"))
+    def rank_sum(rows):
+        a = np.array([r["params"] for r in rows])
+        b = np.array([r["swap"] for r in rows])
+        return list((a.argsort().argsort() + b.argsort().argsort()).astype(float))
+
+    try:
+        flags = dict(proxies=["scale_pop_test"], seeds=[9000], archs=5)
+        whole = tmp_path / "whole.sqlite"
+        run_correlation(cfg(**flags), whole, progress=False)
+        parts = [tmp_path / f"s{i}.sqlite" for i in range(2)]
+        for i, part in enumerate(parts):
+            summary = run_correlation(cfg(shard=[i, 2], **flags), part, progress=False)
+            assert "scale_pop_test" not in {r[4] for r in contents(part)["scores"]}  # inputs only in a shard
+            assert "scale_pop_test" not in summary["results"]["val"]
+        merged = tmp_path / "merged.sqlite"
+        merge_stores(merged, parts)
+        assert run_correlation(cfg(**flags), merged, progress=False)["units_run"] == 0  # combines, scores nothing
+        assert contents(merged) == contents(whole)
+    finally:
+        PROXIES.remove("scale_pop_test")
 
 
 @needs_data

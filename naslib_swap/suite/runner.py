@@ -2,9 +2,11 @@
 
 Work is split into independent units ``(space, dataset, seed, arch)``: a unit scores one arch with every per-arch
 proxy still missing for it and is written in one transaction, so any engine that runs units (here: the parent
-process, or ``workers`` local processes) gives the same rows. A unit's batch, weights and proxy randomness come from
-``(seed, space, dataset, arch)`` (:class:`~naslib_swap.scoring.ArchScorer`, seeded with the suite seed), so results
-do not depend on order, worker count or interruptions.
+process, ``workers`` local processes, or a Ray cluster, :mod:`~naslib_swap.suite.backends`) gives the same rows;
+``shard`` splits the units among independent jobs (:func:`shard_of`, merged by :mod:`~naslib_swap.suite.merge`).
+A unit's batch, weights and proxy randomness come from ``(seed, space, dataset, arch)``
+(:class:`~naslib_swap.scoring.ArchScorer`, seeded with the suite seed), so results do not depend on order, worker
+count or interruptions.
 
 Population proxies (``ProxySpec.needs_population``) are handled from metadata alone: their ``population_inputs`` are
 scored per arch like any proxy, then ``combine`` runs over the distinct archs of each seed's sample (in draw order)
@@ -199,7 +201,7 @@ def shard_of(samples: dict[int, list[str]], shard: Sequence[int] | None) -> dict
 
     Example:
         >>> shard_of({9000: ["a", "b", "a", "c", "d"]}, (1, 3))
-        {9000: ['c']}
+        {9000: ['b']}
         >>> shard_of({9000: ["a", "b"]}, None)
         {9000: ['a', 'b']}
     """
