@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .errors import GrammarError
 
@@ -151,3 +151,23 @@ def parse_range(text: str | int) -> list[int]:
     if not out:
         raise GrammarError(f"empty range {text!r}: write e.g. 9000-9004")
     return list(dict.fromkeys(out))
+
+
+def parse_shard(text: str | Sequence[int]) -> tuple[int, int]:
+    """``"I/N"`` (or ``[I, N]``) -> ``(I, N)`` with ``0 <= I < N``: the I-th of N disjoint parts of a run's work.
+
+    Example:
+        >>> parse_shard("2/8")
+        (2, 8)
+
+    Raises:
+        GrammarError: not two integers ``I/N``, or ``I`` outside ``0..N-1``.
+    """
+    parts = [str(p).strip() for p in text] if isinstance(text, (list, tuple)) else str(text).split("/")
+    if len(parts) != 2 or not all(re.fullmatch(r"\d+", p) for p in parts):
+        raise GrammarError(f"bad shard {text!r}: write I/N, e.g. 0/8 for the first of 8 parts")
+    i, n = int(parts[0]), int(parts[1])
+    if not 0 <= i < n:
+        raise GrammarError(f"bad shard {text!r}: I/N needs 0 <= I < N (parts count from 0: 0/{max(n, 1)} .. "
+                           f"{max(n, 1) - 1}/{max(n, 1)})")
+    return i, n

@@ -32,3 +32,20 @@ def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], floatfmt
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def add_scale_flags(p: argparse.ArgumentParser) -> None:
+    """Shards and the Ray backend (docs/scale.md)."""
+    p.add_argument("--shard", default=None, metavar="I/N",
+                   help="score only the I-th of N disjoint parts of the work (array jobs; merge the stores after)")
+    p.add_argument("--backend", choices=("local", "ray"), default=None,
+                   help="local processes (default) or a Ray cluster (pip install 'naslib-swap[ray]')")
+    p.add_argument("--address", default=None, help="Ray: auto or HOST:PORT of the head (default: start Ray here)")
+    p.add_argument("--cpus-per-task", type=float, default=None, help="Ray: CPUs (torch threads) per unit (default 1)")
+    p.add_argument("--gpus-per-task", type=float, default=None,
+                   help="Ray: GPUs per unit; fractions share a device, e.g. 0.25 (needs --device cuda)")
+
+
+def scale_flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {"shard": args.shard, "backend": args.backend, "address": args.address,
+            "cpus_per_task": args.cpus_per_task, "gpus_per_task": args.gpus_per_task}

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..grammar import parse_range
 from ..suite.config import resolve
-from ._common import print_json, print_table
+from ._common import add_scale_flags, print_json, print_table, scale_flags
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-root", default=None, help="shared data folder")
     p.add_argument("--device", default=None, help="cpu or cuda")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    add_scale_flags(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. archs=200 threads=2")
     p.set_defaults(func=run)
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         "seeds": parse_range(args.seeds) if args.seeds else None, "archs": args.archs,
         "baselines": args.baselines, "unique": args.unique, "workers": args.workers,
         "batch_size": args.batch_size, "data_root": args.data_root, "device": args.device,
+        **scale_flags(args),
     }
     cfg = resolve(args.config, flags, args.overrides)
     summary = run_correlation(cfg, args.db, progress=not args.no_progress)
@@ -54,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{summary['space']}/{summary['dataset']}: {summary['units_run']} distinct (seed, arch) units scored in "
           f"{summary['wall_s']:.1f} s (a draw with replacement repeats archs; metrics count the repeats, as the "
           f"suite); store {args.db}")
+    if summary.get("failures"):
+        print(f"  {summary['failures']} units failed (messages in the store's failures table; re-running retries "
+              f"them)")
     for p, src in summary["sources"].items():
         print(f"  images for {p}: {src}")
     if summary["baseline_source"]:
@@ -72,7 +77,7 @@ def _clean(v: Any) -> Any:
 def _json(summary: dict[str, Any]) -> dict[str, Any]:
     """Per truth metric, per proxy: per seed and mean of spearman, kendall, n, nan_count (plus the rest)."""
     out: dict[str, Any] = {k: summary[k] for k in ("space", "dataset", "truth", "sources", "baseline_source",
-                                                    "seconds_per_arch", "wall_s", "units_run")}
+                                                    "seconds_per_arch", "wall_s", "units_run", "failures")}
     out["results"] = {
         metric: {
             proxy: {

@@ -16,6 +16,11 @@ The keys:
 | ``topk`` | ``[10, 50, 100]`` | precision@top-k |
 | ``workers`` | 1 | local processes |
 | ``threads`` | 1 | torch intra-op threads per worker |
+| ``shard`` | null | ``I/N``: score only the I-th of N disjoint parts of the units (array jobs; see docs/scale.md) |
+| ``backend`` | ``local`` | ``local`` (this process or ``workers`` processes) or ``ray`` (a Ray cluster) |
+| ``address`` | null | Ray: ``auto``, ``HOST:PORT``, or null to start Ray on this machine |
+| ``cpus_per_task`` | 1 | Ray: CPUs per unit (its torch threads) |
+| ``gpus_per_task`` | 0 | Ray: GPUs per unit, fractions share a device (with ``device: cuda``) |
 | ``device`` | ``cpu`` | |
 | ``data_root`` | null | the shared data folder |
 
@@ -27,13 +32,14 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
 
 from ..errors import NaslibSwapError
-from ..grammar import parse_range, split_list
+from ..grammar import parse_range, parse_shard, split_list
 
 DEFAULTS: dict[str, Any] = {
     "space": None,
@@ -51,7 +57,14 @@ DEFAULTS: dict[str, Any] = {
     "threads": 1,
     "device": "cpu",
     "data_root": None,
+    "shard": None,
+    "backend": "local",
+    "address": None,
+    "cpus_per_task": 1,
+    "gpus_per_task": 0,
 }
+
+BACKENDS = ("local", "ray")
 
 SCORE_KEYS = ("space", "dataset", "batch_size", "key_source", "device")
 
@@ -124,7 +137,29 @@ def resolve(file: str | Path | None = None, flags: dict[str, Any] | None = None,
     cfg["topk"] = [int(k) for k in cfg["topk"]]
     cfg["unique"] = bool(cfg["unique"])
     cfg["baselines"] = bool(cfg["baselines"])
+    _resolve_scale(cfg)
     return cfg
+
+
+def _resolve_scale(cfg: dict[str, Any]) -> None:
+    """Shard and backend keys, parsed once: ``shard`` becomes ``[I, N]`` (a list: the saved YAML stays plain)."""
+    if cfg["shard"] is not None:
+        cfg["shard"] = list(parse_shard(cfg["shard"]))
+    if cfg["backend"] not in BACKENDS:
+        raise ConfigError(f"unknown backend {cfg['backend']!r}; use one of {', '.join(BACKENDS)}", param="backend")
+    for key in ("cpus_per_task", "gpus_per_task"):
+        try:
+            v = float(cfg[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be a number, got {cfg[key]!r}", param=key) from None
+        positive = key == "cpus_per_task"  # a task needs some CPU; GPUs are optional
+        if not math.isfinite(v) or v < 0 or (positive and v == 0):
+            raise ConfigError(f"{key} must be a number {'above' if positive else 'of at least'} 0, got {cfg[key]}",
+                              param=key)
+        cfg[key] = int(v) if v.is_integer() else v
+    if cfg["backend"] == "local" and (cfg["address"] is not None or cfg["gpus_per_task"] or cfg["cpus_per_task"] != 1):
+        raise ConfigError("address, cpus_per_task and gpus_per_task are settings of the ray backend; add "
+                          "backend=ray (or use workers/threads for local processes)", param="backend")
 
 
 def score_hash(cfg: dict[str, Any], version: str) -> str:

@@ -2,9 +2,11 @@
 
 Work is split into independent units ``(space, dataset, seed, arch)``: a unit scores one arch with every per-arch
 proxy still missing for it and is written in one transaction, so any engine that runs units (here: the parent
-process, or ``workers`` local processes) gives the same rows. A unit's batch, weights and proxy randomness come from
-``(seed, space, dataset, arch)`` (:class:`~naslib_swap.scoring.ArchScorer`, seeded with the suite seed), so results
-do not depend on order, worker count or interruptions.
+process, ``workers`` local processes, or a Ray cluster, :mod:`~naslib_swap.suite.backends`) gives the same rows;
+``shard`` splits the units among independent jobs (:func:`shard_of`, merged by :mod:`~naslib_swap.suite.merge`).
+A unit's batch, weights and proxy randomness come from ``(seed, space, dataset, arch)``
+(:class:`~naslib_swap.scoring.ArchScorer`, seeded with the suite seed), so results do not depend on order, worker
+count or interruptions.
 
 Population proxies (``ProxySpec.needs_population``) are handled from metadata alone: their ``population_inputs`` are
 scored per arch like any proxy, then ``combine`` runs over the distinct archs of each seed's sample (in draw order)
@@ -26,17 +28,18 @@ import socket
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..errors import NaslibSwapError
+from ..errors import DataNotFoundError, GrammarError, NaslibSwapError, OptionError, UnknownNameError
 from ..proxies.base import PopulationScore, ProxyCall
 from ..registry import get_space
 from ..scoring import ArchScorer
 from . import store as st
+from .backends import RayEngine, check_ray_settings, failure_message
 from .baselines import baseline_scores, baseline_source, zc_file_truth
 from .config import save_resolved, score_hash
 from .metrics import correlation_metrics, summarise
@@ -86,19 +89,33 @@ def _batch_source(scorer: ArchScorer, job: Any) -> str:
     return _WORKER[key]
 
 
-def _run_unit(unit: tuple[int, str, tuple[str, ...]]) -> tuple[int, str, list[tuple[str, float, float]], str]:
-    """Score one (seed, arch) with the missing per-arch proxies; returns rows ``(proxy, score, seconds)``."""
+Unit = tuple[int, str, tuple[str, ...]]
+Result = tuple[int, str, list[tuple[str, float, float]], str, "str | None"]
+
+# errors that come from the settings, not from one arch: every unit would raise them, so the run stops
+_SETTINGS_ERRORS = (DataNotFoundError, UnknownNameError, GrammarError, OptionError)
+
+
+def _run_unit(unit: Unit) -> Result:
+    """Score one (seed, arch) with the missing per-arch proxies: ``(seed, arch, rows, source, error)`` with rows
+    ``(proxy, score, seconds)``. A unit that raises (out of memory, a net a proxy cannot score) comes back with no rows
+    and its message as ``error``, so the run goes on; an error of the settings is raised."""
     seed, arch, missing = unit
-    scorer = _scorer(seed)
-    jobs = [j for j in scorer.leaf_jobs() if j.label in missing]
-    t0 = time.perf_counter()
-    results = scorer.score_arch(arch, jobs)
-    overhead = time.perf_counter() - t0 - sum(r.time_s for r in results)
-    # the net build and batch draw are shared by the arch's proxies: charge them in equal parts
-    share = overhead / max(len(results), 1)
-    rows = [(r.proxy, float(r.score), float(r.time_s + share)) for r in results]
-    sources = sorted({_batch_source(scorer, j) for j in jobs})
-    return seed, arch, rows, "; ".join(sources)
+    try:
+        scorer = _scorer(seed)
+        jobs = [j for j in scorer.leaf_jobs() if j.label in missing]
+        t0 = time.perf_counter()
+        results = scorer.score_arch(arch, jobs)
+        overhead = time.perf_counter() - t0 - sum(r.time_s for r in results)
+        # the net build and batch draw are shared by the arch's proxies: charge them in equal parts
+        share = overhead / max(len(results), 1)
+        rows = [(r.proxy, float(r.score), float(r.time_s + share)) for r in results]
+        sources = sorted({_batch_source(scorer, j) for j in jobs})
+    except _SETTINGS_ERRORS:
+        raise
+    except Exception as e:  # any other failure belongs to this arch: recorded with its message
+        return seed, arch, [], "", failure_message(e)
+    return seed, arch, rows, "; ".join(sources), None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -140,32 +157,59 @@ def run_correlation(cfg: dict[str, Any], db_path: str | Path, *, progress: bool 
     """Run (or resume) a resolved config into ``db_path`` and return :func:`evaluate`'s summary.
 
     Every setting is checked before anything is written, and a run with nothing left to do writes nothing (a finished
-    store on a read-only share can be re-evaluated).
+    store on a read-only share can be re-evaluated). With ``shard: [I, N]`` only the I-th of N parts of the units is
+    scored (:func:`shard_of`); population proxies are then combined by a run over the merged store.
     """
     space = get_space(cfg["space"])
     cfg["dataset"] = space.check_dataset(cfg["dataset"])
     labels, leaf, samples = plan(cfg)
-    ArchScorer(space, cfg["dataset"], leaf, batch_size=cfg["batch_size"], device=cfg["device"],
-               data_root=cfg["data_root"])  # proxies, batch size and device are valid: fail before writing
+    check_backend(cfg)
+    # proxies, batch size and device are valid: fail before writing (a Ray driver need not have the tasks' GPU)
+    ArchScorer(space, cfg["dataset"], leaf, batch_size=cfg["batch_size"], data_root=cfg["data_root"],
+               device=cfg["device"] if cfg["backend"] == "local" else "cpu")
     db = Path(db_path)
     if not db.parent.is_dir():
         raise st.StoreError(f"folder {db.parent} does not exist; create it or choose another path for the store",
                             param="db")
     chash = score_hash(cfg, __version__)
+    work = shard_of(samples, cfg["shard"])
+    whole = cfg["shard"] is None  # population proxies need every arch of a seed: not within one shard
     t_start = time.perf_counter()
-    units: list[tuple[int, str, tuple[str, ...]]] = []
+    units: list[Unit] = []
     scored = 0
-    if not (db.is_file() and _finished(cfg, db, space, chash, labels, leaf, samples)):
-        with st.Store(db) as store:
+    if not (db.is_file() and _finished(cfg, db, space, chash, labels if whole else [], leaf, samples, work)):
+        with _engine(cfg, leaf) as engine, st.Store(db) as store:  # a backend that cannot start fails before writing
             save_resolved(cfg, db)  # beside a store that opened: a corrupt file gets no config written next to it
-            units = _fill(cfg, store, space, chash, leaf, samples)
-            scored = _execute(cfg, leaf, units, store, chash, progress)
-            _combine_populations(cfg, labels, samples, store, chash)
-    summary = evaluate(db_path, cfg["space"], cfg["dataset"], labels=labels, seeds=cfg["seeds"], topk=cfg["topk"],
+            units = _fill(cfg, store, space, chash, leaf, samples, work)
+            scored = _execute(cfg, leaf, units, store, chash, progress, engine)
+            if whole:
+                _combine_populations(cfg, labels, samples, store, chash)
+    shown = labels if whole else [lab for lab in labels if not ProxyCall.parse(lab).spec.needs_population]
+    summary = evaluate(db_path, cfg["space"], cfg["dataset"], labels=shown, seeds=cfg["seeds"], topk=cfg["topk"],
                        baselines=cfg["baselines"])
     summary["wall_s"] = time.perf_counter() - t_start
     summary["units_run"] = scored  # by this run (another run on the same store scores the rest)
+    fails = st.load_failures(db_path, cfg["space"], cfg["dataset"])
+    summary["failures"] = int(fails.seed.isin(cfg["seeds"]).sum())
     return summary
+
+
+def shard_of(samples: dict[int, list[str]], shard: Sequence[int] | None) -> dict[int, list[str]]:
+    """The archs of each seed that shard ``(I, N)`` scores: the k-th distinct arch of seed s (in draw order) belongs
+    to part ``(k + s) % N``. Parts are disjoint, differ in size by at most one per seed, and do not move when a draw
+    is extended (a longer draw starts with the shorter one) or the run is resumed.
+
+    Example:
+        >>> shard_of({9000: ["a", "b", "a", "c", "d"]}, (1, 3))
+        {9000: ['b']}
+        >>> shard_of({9000: ["a", "b"]}, None)
+        {9000: ['a', 'b']}
+    """
+    if shard is None:
+        return samples
+    i, n = shard
+    return {seed: [a for k, a in enumerate(dict.fromkeys(archs)) if (k + seed) % n == i]
+            for seed, archs in samples.items()}
 
 
 def _check_hash(store: st.Store, cfg: dict[str, Any], chash: str) -> None:
@@ -192,15 +236,16 @@ def _missing(store: st.Store, cfg: dict[str, Any], leaf: list[str], samples: dic
 
 
 def _finished(cfg: dict[str, Any], db: Path, space: Any, chash: str, labels: list[str], leaf: list[str],
-              samples: dict[int, list[str]]) -> bool:
-    """Whether the store already holds everything this config asks for (read-only: nothing is written)."""
+              samples: dict[int, list[str]], work: dict[int, list[str]]) -> bool:
+    """Whether the store already holds everything this config asks for (read-only: nothing is written); ``work``
+    the archs this run scores."""
     with st.Store(db, readonly=True) as store:
         _check_hash(store, cfg, chash)
         for seed, archs in samples.items():
             if store.samples(cfg["space"], cfg["dataset"], seed)[:len(archs)] != list(archs):
                 return False
             done = store.done(cfg["space"], cfg["dataset"], seed)
-            if any(lab not in done.get(a, ()) for a in archs for lab in (*leaf, *labels)):
+            if any(lab not in done.get(a, ()) for a in work[seed] for lab in (*leaf, *labels)):
                 return False
         have = set(store.frame("SELECT DISTINCT metric FROM truth WHERE space=? AND dataset=?",
                                (cfg["space"], cfg["dataset"])).metric)
@@ -215,8 +260,8 @@ def _finished(cfg: dict[str, Any], db: Path, space: Any, chash: str, labels: lis
 
 
 def _fill(cfg: dict[str, Any], store: st.Store, space: Any, chash: str, leaf: list[str],
-          samples: dict[int, list[str]]) -> list[tuple[int, str, tuple[str, ...]]]:
-    """Record the run, its draws, ground truth and baselines; return the units still to score."""
+          samples: dict[int, list[str]], work: dict[int, list[str]]) -> list[Unit]:
+    """Record the run, its draws, ground truth and baselines; return the units of ``work`` still to score."""
     _check_hash(store, cfg, chash)
     store.record_run(cfg["space"], cfg["dataset"], chash, cfg)
     for seed, archs in samples.items():
@@ -230,17 +275,18 @@ def _fill(cfg: dict[str, Any], store: st.Store, space: Any, chash: str, leaf: li
     if cfg["baselines"]:
         bl = baseline_scores(cfg["space"], cfg["dataset"], all_archs, cfg["data_root"])
         store.write_baselines(cfg["space"], cfg["dataset"], bl, baseline_source(cfg["space"], cfg["dataset"]))
-    return _missing(store, cfg, leaf, samples)
+    return _missing(store, cfg, leaf, work)
 
 
 LEASE_S = 1800.0  # a claimed unit is another run's for this long (longer than any unit takes), then anyone's
 POLL_S = 2.0  # how often a run waits on units that other runs hold
 
 
-def _execute(cfg: dict[str, Any], leaf: list[str], units: list[tuple[int, str, tuple[str, ...]]],
-             store: st.Store, chash: str, progress: bool) -> int:
+def _execute(cfg: dict[str, Any], leaf: list[str], units: list[Unit], store: st.Store, chash: str, progress: bool,
+             engine: "Engine") -> int:
     """Score the units, each claimed in the store first, so that runs sharing a store split the work; units other
-    runs hold are waited for (or taken over when their claim expires). Returns the units this run scored."""
+    runs hold are waited for (or taken over when their claim expires). The engine computes, this process alone
+    writes, as results arrive. Returns the units this run scored."""
     from tqdm.auto import tqdm
 
     if not units:
@@ -249,30 +295,41 @@ def _execute(cfg: dict[str, Any], leaf: list[str], units: list[tuple[int, str, t
                dynamic_ncols=True)
     secs: dict[str, list[float]] = {p: [0.0, 0] for p in leaf}
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    scored = 0
+    scored = failed = 0
 
-    def consume(result: tuple[int, str, list[tuple[str, float, float]], str]) -> None:
-        nonlocal scored
-        seed, arch, rows, source = result
-        store.write_arch(cfg["space"], cfg["dataset"], seed, arch, rows, version=__version__, config_hash=chash,
-                         source=source)
+    def consume(result: Result, missing: tuple[str, ...]) -> None:
+        nonlocal scored, failed
+        seed, arch, rows, source, error = result
+        if error is not None:
+            store.write_failure(cfg["space"], cfg["dataset"], seed, arch, missing, error, version=__version__,
+                                config_hash=chash)
+            failed += 1
+        else:
+            store.write_arch(cfg["space"], cfg["dataset"], seed, arch, rows, version=__version__,
+                             config_hash=chash, source=source)
+            scored += 1
         for proxy, _, s in rows:
             secs[proxy][0] += s
             secs[proxy][1] += 1
-        bar.set_postfix_str(" ".join(f"{p}={v[0] / v[1]:.2f}s/arch" for p, v in secs.items() if v[1]))
+        bar.set_postfix_str(" ".join([f"{p}={v[0] / v[1]:.2f}s/arch" for p, v in secs.items() if v[1]] +
+                                     ([f"failed={failed}"] if failed else [])))
         bar.update(1)
-        scored += 1
 
     try:
-        with _engine(cfg, leaf) as run:
-            pending = list(units)
-            while pending:
-                mine, pending, finished = _claim_batch(cfg, store, owner, pending, max(1, cfg["workers"]))
+        pending = list(units)
+        running: dict[tuple[int, str], tuple[str, ...]] = {}
+        while pending or running:
+            if pending and len(running) <= engine.slots:  # keep two units per slot queued: no slot waits on us
+                mine, pending, finished = _claim_batch(cfg, store, owner, pending, 2 * engine.slots - len(running))
                 bar.update(finished)
-                for result in run(mine):
-                    consume(result)
-                if pending and not mine:
-                    time.sleep(POLL_S)
+                for unit in mine:
+                    running[unit[:2]] = unit[2]
+                    engine.submit(unit)
+            if running:
+                for result in engine.wait():
+                    consume(result, running.pop(result[:2]))
+            elif pending:
+                time.sleep(POLL_S)
     finally:
         bar.close()
     return scored
@@ -325,17 +382,80 @@ def _owner_gone(owner: str) -> bool:
     return False
 
 
+class Engine(Protocol):
+    """Runs units somewhere: ``submit(unit)``, then ``wait()`` returns the results finished so far (at least one).
+    ``slots`` is how many units run at once."""
+
+    slots: int
+
+    def submit(self, unit: Unit) -> None: ...
+
+    def wait(self) -> list[Result]: ...
+
+
+class SerialEngine:
+    """This process, one unit per ``wait()``."""
+
+    slots = 1
+
+    def __init__(self) -> None:
+        self.queue: list[Unit] = []
+
+    def submit(self, unit: Unit) -> None:
+        self.queue.append(unit)
+
+    def wait(self) -> list[Result]:
+        return [_run_unit(self.queue.pop(0))]
+
+
+class PoolEngine:
+    """``workers`` local processes (fork where the platform has it)."""
+
+    def __init__(self, cfg: dict[str, Any], leaf: list[str]) -> None:
+        import queue
+
+        methods = mp.get_all_start_methods()
+        ctx = mp.get_context("fork" if "fork" in methods else "spawn")
+        self.slots = cfg["workers"]
+        self.pool = ctx.Pool(cfg["workers"], initializer=_init_worker, initargs=(cfg, leaf))
+        self.done: queue.Queue[Any] = queue.Queue()
+
+    def submit(self, unit: Unit) -> None:
+        self.pool.apply_async(_run_unit, (unit,), callback=self.done.put, error_callback=self.done.put)
+
+    def wait(self) -> list[Result]:
+        out = [self.done.get()]
+        while not self.done.empty():
+            out.append(self.done.get_nowait())
+        for r in out:
+            if isinstance(r, BaseException):  # an error of the settings, raised by a worker
+                raise r
+        return out
+
+
+def check_backend(cfg: dict[str, Any]) -> None:
+    """Settings of the chosen backend that can be checked before anything starts (ray: installed, GPU request)."""
+    if cfg["backend"] == "ray":
+        check_ray_settings(cfg)
+
+
 @contextlib.contextmanager
-def _engine(cfg: dict[str, Any], leaf: list[str]) -> Iterator[Callable[[list[Any]], Iterable[Any]]]:
-    """``run(units) -> results``: in this process, or on ``workers`` local processes."""
+def _engine(cfg: dict[str, Any], leaf: list[str]) -> Iterator[Engine]:
+    """The engine of ``cfg``: this process, ``workers`` local processes, or a Ray cluster (``backend: ray``)."""
+    if cfg["backend"] == "ray":
+        with RayEngine(cfg, leaf, work=_run_unit, init=_init_worker) as ray_engine:
+            yield ray_engine
+        return
     if cfg["workers"] <= 1:
         _init_worker(cfg, leaf)
-        yield lambda batch: map(_run_unit, batch)
+        yield SerialEngine()
         return
-    methods = mp.get_all_start_methods()
-    ctx = mp.get_context("fork" if "fork" in methods else "spawn")
-    with ctx.Pool(cfg["workers"], initializer=_init_worker, initargs=(cfg, leaf)) as pool:
-        yield lambda batch: pool.imap_unordered(_run_unit, batch, chunksize=1)
+    pool = PoolEngine(cfg, leaf)
+    try:
+        yield pool
+    finally:
+        pool.pool.terminate()
+        pool.pool.join()
 
 
 def _combine_populations(cfg: dict[str, Any], labels: list[str], samples: dict[int, list[str]], store: st.Store,

@@ -9,6 +9,8 @@ Tables:
 - ``baselines``: the suite's own proxy scores for the sampled archs, copied from the suite files.
 - ``truth``: the ground truth of the sampled archs (``metric`` val/test and where it came from).
 - ``runs``: every resolved config that wrote to the file.
+- ``failures``: units whose scoring raised (out of memory, a net a proxy cannot score), with the message; a unit
+  that later scores is taken off (re-running retries the failed units).
 
 All rows of one architecture are written in one transaction (a commit per arch), so a process killed with SIGKILL
 leaves whole architectures or nothing; re-running the same command recomputes only what is missing.
@@ -60,6 +62,11 @@ CREATE TABLE IF NOT EXISTS truth (
 CREATE TABLE IF NOT EXISTS claims (
     space TEXT NOT NULL, dataset TEXT NOT NULL, seed INTEGER NOT NULL, arch TEXT NOT NULL, owner TEXT NOT NULL,
     expires REAL NOT NULL,
+    PRIMARY KEY (space, dataset, seed, arch)
+);
+CREATE TABLE IF NOT EXISTS failures (
+    space TEXT NOT NULL, dataset TEXT NOT NULL, seed INTEGER NOT NULL, arch TEXT NOT NULL, proxies TEXT NOT NULL,
+    message TEXT NOT NULL, version TEXT NOT NULL, config_hash TEXT NOT NULL, created REAL NOT NULL,
     PRIMARY KEY (space, dataset, seed, arch)
 );
 CREATE TABLE IF NOT EXISTS runs (
@@ -184,6 +191,17 @@ class Store:
         self._insert(space, dataset, seed, ((arch, p, v, t) for p, v, t in rows), version=version,
                      config_hash=config_hash, source=source)
         with self.conn:  # a claim left by a kill between the two commits is harmless: claimants check done() first
+            for table in ("claims", "failures"):
+                self.conn.execute(f"DELETE FROM {table} WHERE space=? AND dataset=? AND seed=? AND arch=?",
+                                  (space, dataset, seed, arch))
+
+    def write_failure(self, space: str, dataset: str, seed: int, arch: str, proxies: Sequence[str], message: str, *,
+                      version: str, config_hash: str) -> None:
+        """A unit whose scoring raised: its proxies and the message, in one transaction; its claim is released."""
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO failures VALUES (?,?,?,?,?,?,?,?,?)",
+                              (space, dataset, seed, arch, ",".join(proxies), message, version, config_hash,
+                               time.time()))
             self.conn.execute("DELETE FROM claims WHERE space=? AND dataset=? AND seed=? AND arch=?",
                               (space, dataset, seed, arch))
 
@@ -231,6 +249,11 @@ class Store:
     def config_hashes(self, space: str, dataset: str) -> set[str]:
         cur = self.conn.execute("SELECT DISTINCT config_hash FROM scores WHERE space=? AND dataset=?", (space, dataset))
         return {r[0] for r in cur}
+
+    def has_table(self, name: str) -> bool:
+        """Whether the file has this table (stores written before a table was added lack it)."""
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() \
+            is not None
 
     def frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         return pd.read_sql_query(sql, self.conn, params=list(params))
@@ -300,6 +323,16 @@ def load_truth(db_path: str | Path, space: str | None = None, dataset: str | Non
     where, params = _where(space, dataset)
     with _open_existing(db_path) as st:
         return st.frame(f"SELECT * FROM truth{where}", params)
+
+
+def load_failures(db_path: str | Path, space: str | None = None, dataset: str | None = None) -> pd.DataFrame:
+    """Units whose scoring raised ``[space, dataset, seed, arch, proxies, message]`` (empty for older stores)."""
+    where, params = _where(space, dataset)
+    with _open_existing(db_path) as st:
+        if not st.has_table("failures"):
+            return pd.DataFrame(columns=["space", "dataset", "seed", "arch", "proxies", "message"])
+        return st.frame(f"SELECT space, dataset, seed, arch, proxies, message FROM failures{where} "
+                        "ORDER BY space, dataset, seed, arch", params)
 
 
 def load_meta(db_path: str | Path) -> pd.DataFrame:
