@@ -13,7 +13,8 @@ What NASLib expects and how it is met:
 
 * NASLib's measure decorator (``measures.measure(name, bn=True, copy_net=True)``) deep-copies the graph, moves it to
   the device and calls ``func(net, inputs, targets, loss_fn=, split_data=)``; its reduction (``sum_arr``) sums a
-  list of tensors, so every measure returns ``[torch.tensor(score)]``.
+  list of tensors, so every measure returns ``[torch.tensor(score, dtype=torch.float64)]`` (float64: exact
+  integer counts up to 2**53).
 * The proxy runs through :func:`naslib_swap.proxies.base.compute_proxy` (its BN mode, label and gradient rules) with
   a :class:`~naslib_swap.proxies.base.ProxyContext` whose device comes from the net's parameters, whose generator is
   seeded from :func:`install`'s ``seed`` and whose size prior / arch builder come from our space of the same name
@@ -30,8 +31,6 @@ Example (needs a NASLib checkout on ``sys.path``):
 """
 from __future__ import annotations
 
-import collections
-import collections.abc
 import importlib
 import os
 import sys
@@ -49,6 +48,7 @@ from ..proxies.base import ProxyContext, compute_proxy
 from ..registry import PROXIES, SEARCHES, SPACES, ProxySpec
 from ..rng import make_generator
 from ..types import Batch
+from .compat import add_collections_aliases
 
 
 class NaslibNotAvailableError(NaslibSwapError, ImportError):
@@ -59,11 +59,9 @@ class NaslibIntegrationError(NaslibSwapError, RuntimeError):
     """A NASLib object we cannot adapt (unknown layout, missing optimizer, a feature not built yet)."""
 
 
-# Develop imports ``collections.Iterable`` (removed in Python 3.10) in naslib/predictors/gp; without these aliases
-# ``import naslib.predictors`` fails there. Only missing names are added; nothing existing is replaced.
-for _alias in ("Iterable", "Mapping", "MutableMapping", "Sequence", "Callable"):
-    if not hasattr(collections, _alias):
-        setattr(collections, _alias, getattr(collections.abc, _alias))
+# Develop imports ``collections.Iterable`` (removed in Python 3.10) in naslib/predictors/gp; the package root already
+# added the aliases (so ``import naslib_swap`` first is enough); again here in case someone removed them since.
+add_collections_aliases()
 
 try:
     import naslib  # noqa: F401
@@ -205,7 +203,8 @@ def make_measure(spec: ProxySpec) -> Callable[..., list[torch.Tensor]]:
                       "NASLib dataloader batch")
         # NASLib's wrapper already deep-copied the graph; compute_proxy sets the BN mode the proxy declares.
         score = compute_proxy(spec, net, batch, ctx, copy_net=False)
-        return [torch.tensor(score)]
+        # float64: NASLib sums this list; float32 would round counts above 2**24 (SWAP's can be that large)
+        return [torch.tensor(score, dtype=torch.float64)]
 
     naslib_measure.__name__ = f"naslib_swap_{spec.name}"
     naslib_measure.__doc__ = f"naslib-swap proxy '{spec.name}': {spec.description}"
@@ -539,8 +538,6 @@ def use_zc_file(path: str | os.PathLike[str]) -> None:
     """
     import json
 
-    import naslib.utils as nutils
-
     target = Path(path)
     if not target.exists():
         raise NaslibIntegrationError(f"zc file or folder {target} does not exist; run `naslib-swap export` first")
@@ -555,11 +552,7 @@ def use_zc_file(path: str | os.PathLike[str]) -> None:
             raise NaslibIntegrationError(f"{f} has no dataset '{dataset}'; it has {', '.join(data)}")
         return data[dataset]
 
-    nutils.get_zc_benchmark_api = get_zc_benchmark_api  # type: ignore[attr-defined]
-    for modname in ("naslib.utils.get_dataset_api", "naslib.utils.utils"):
-        mod = sys.modules.get(modname)
-        if mod is not None and hasattr(mod, "get_zc_benchmark_api"):
-            setattr(mod, "get_zc_benchmark_api", get_zc_benchmark_api)
+    replace_naslib_function("get_zc_benchmark_api", get_zc_benchmark_api)
 
 
 def use_shared_images(n: int = 256, seed: int = 0, data_root: str | os.PathLike[str] | None = None) -> None:
@@ -570,7 +563,6 @@ def use_shared_images(n: int = 256, seed: int = 0, data_root: str | os.PathLike[
     :mod:`naslib_swap.data.images` (real images where the shared data folder has them, else the named stand-in) as
     train, valid and test loaders (the batch's ``source`` names which).
     """
-    import naslib.utils.utils as nuu
     from torch.utils.data import DataLoader, TensorDataset
 
     from ..data.images import image_batches
@@ -589,16 +581,92 @@ def use_shared_images(n: int = 256, seed: int = 0, data_root: str | os.PathLike[
         loader = DataLoader(ds, batch_size=bs, shuffle=False)
         return loader, loader, loader, None, None
 
-    nuu.get_train_val_loaders = get_train_val_loaders
+    replace_naslib_function("get_train_val_loaders", get_train_val_loaders)
+
+
+# Where NASLib keeps its helpers: ``naslib.utils.utils`` on zerocost, the ``naslib.utils`` package on Develop (which
+# has no ``utils.utils``); ``naslib.utils`` re-exports them on both, and Develop's ``dataset``/``get_dataset_api``
+# modules define some of them.
+UTILS_MODULES = ("naslib.utils", "naslib.utils.utils", "naslib.utils.dataset", "naslib.utils.get_dataset_api")
+
+
+def _naslib_utils_modules() -> list[Any]:
+    mods = []
+    for name in UTILS_MODULES:
+        try:
+            mods.append(importlib.import_module(name))
+        except ImportError:
+            continue  # not on this branch
+    return mods
+
+
+def replace_naslib_function(name: str, new: Callable[..., Any]) -> list[str]:
+    """Put ``new`` in place of NASLib's helper ``name`` wherever NASLib holds it; returns the modules changed.
+
+    NASLib modules import helpers by name (``from naslib.utils.utils import get_train_val_loaders`` in Bananas), so
+    the helper's home module and every already imported ``naslib`` module holding the same function get ``new``;
+    modules imported later read it from the home module.
+    """
+    _naslib_utils_modules()
+    originals = {id(getattr(m, name)) for m in _naslib_utils_modules() if hasattr(m, name)}
+    if not originals:
+        raise NaslibIntegrationError(f"NASLib has no '{name}' in {', '.join(UTILS_MODULES)}; use its zerocost or "
+                                     f"Develop branch")
+    changed = []
+    for modname, mod in list(sys.modules.items()):
+        if mod is None or not (modname == "naslib" or modname.startswith("naslib.")):
+            continue
+        current = getattr(mod, name, None)
+        if current is not None and (id(current) in originals or getattr(current, "_naslib_swap", False)):
+            setattr(mod, name, new)
+            changed.append(modname)
+    new._naslib_swap = True  # type: ignore[attr-defined]  # a later replacement replaces this one too
+    return changed
 
 
 def bind_argv(args: list[str]) -> None:
-    """Make NASLib's ``parse_args()`` read ``args`` (its default ``args=sys.argv[1:]`` is bound at import time)."""
-    mod = sys.modules.get("naslib.utils.utils")
-    if mod is not None and getattr(mod, "parse_args", None) is not None and mod.parse_args.__defaults__:
-        defaults = list(mod.parse_args.__defaults__)
-        defaults[-1] = list(args)
-        mod.parse_args.__defaults__ = tuple(defaults)
+    """Make NASLib's ``parse_args()`` read ``args`` (its default ``args=sys.argv[1:]`` is bound at import time).
+
+    Raises:
+        NaslibIntegrationError: NASLib's parser still reads other arguments afterwards (it would run another config).
+    """
+    bound = 0
+    for mod in _naslib_utils_modules():
+        fn = getattr(mod, "parse_args", None)
+        if fn is not None and fn.__defaults__:
+            defaults = list(fn.__defaults__)
+            defaults[-1] = list(args)
+            fn.__defaults__ = tuple(defaults)
+            bound += 1
+    parsed = None
+    for mod in _naslib_utils_modules():
+        if getattr(mod, "parse_args", None) is not None:
+            parsed = mod.parse_args()
+            break
+    want = args[args.index("--config-file") + 1] if "--config-file" in args else None
+    if not bound or parsed is None or getattr(parsed, "config_file", None) != want:
+        raise NaslibIntegrationError(
+            f"could not make NASLib's parse_args read {' '.join(args)} (it reads "
+            f"{getattr(parsed, 'config_file', None)!r}); NASLib would run another config: use its zerocost or "
+            f"Develop branch"
+        )
+
+
+def complete_search_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The keys NASLib's ``get_config_from_args`` needs for a search config, added where missing (a copy).
+
+    zerocost builds the output path from ``predictor``; Develop's ``nas`` config type writes into
+    ``config.evaluation`` and ``config.search``.
+    """
+    out = dict(cfg)
+    out.setdefault("predictor", "none")
+    out.setdefault("config_type", "search")
+    out.setdefault("out_dir", "run")
+    if not isinstance(out.get("search"), dict):
+        out["search"] = {}
+    if not isinstance(out.get("evaluation"), dict):
+        out["evaluation"] = {}
+    return out
 
 
 def run_search_from_args() -> Any:
@@ -625,8 +693,17 @@ def run_search_with_trainer(config: Any) -> Any:
     except (FileNotFoundError, OSError, KeyError, NotImplementedError, AssertionError):
         dataset_api = None  # NASLib's benchmark pickles are optional; the shared ground truth is used instead
     opt.adapt_search_space(space, dataset_api=dataset_api)
+    os.makedirs(Path(config.save) / "search", exist_ok=True)  # Trainer checkpoints there; not every parser makes it
     trainer = Trainer(opt, config, lightweight_output=True)
-    trainer.search(resume_from="", report_incumbent=False)
+
+    def record_model_size(epoch: int) -> None:
+        # Trainer reads get_model_size() once, before the search has found anything; log the found arch's count.
+        record = getattr(trainer, "errors_dict", None) or getattr(trainer, "search_trajectory", None)
+        if record is not None and opt.result is not None:
+            record["params"] = opt.get_model_size()
+            trainer._log_to_json()
+
+    trainer.search(resume_from="", after_epoch=record_model_size, report_incumbent=False)
     return trainer
 
 
