@@ -307,3 +307,107 @@ def yaml_load(text: str) -> dict:
     import yaml
 
     return yaml.safe_load(text)
+
+
+def _synthetic_zc(n: int, seed: int = 0) -> tuple[list[dict], list[float]]:
+    """Zero-cost score dicts (NASLib's shape) where 'good' tracks the target, 'size' is params-like, 'noise' not."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n)
+    params = y + rng.normal(size=n)
+    rows = [{"good": float(y[i] + 0.3 * rng.normal()), "also_good": float(y[i] + 0.4 * rng.normal()),
+             "noise": float(rng.normal()), "params": float(params[i])} for i in range(n)]
+    return rows, [float(v) for v in y]
+
+
+def test_naslib_ensemble_builds_libra_by_name() -> None:
+    """NASLib's own Ensemble (what Bananas/NPENAS construct) with predictor_type='libra', NASLib's call order."""
+    from naslib.predictors.ensemble import Ensemble
+
+    nl.install()
+    rows, y = _synthetic_zc(120)
+    ens = Ensemble(num_ensemble=2, ss_type="nasbench201", predictor_type="libra", zc=True, zc_only=True)
+    ens.set_pre_computations(xtrain_zc_info={"zero_cost_scores": rows[:80]})
+    ens.fit([None] * 80, y[:80])  # NASLib: default_hyperparams -> set_hyperparams on every member, then fit
+    assert ens.hyperparams == {"tolerance": 0.1, "combine": "rank_sum"}
+    member = ens.ensemble[0]
+    assert member.fit_result.chosen[0] == "good" and "noise" not in member.model.get_fscore()
+    batch = ens.query([None] * 40, [{"zero_cost_scores": r} for r in rows[80:]])
+    assert batch.shape == (2, 40)
+    # Bananas' acquisition queries one arch at a time: the same score as inside the batch
+    one = ens.query([None], [{"zero_cost_scores": rows[85]}])
+    assert one[0][0] == pytest.approx(batch[0][5])
+    from scipy import stats
+
+    assert stats.spearmanr(batch[0], y[80:]).statistic > 0.5
+    params = ens.set_random_hyperparams()
+    assert set(params) == {"tolerance", "combine"} and ens.ensemble[1].get_hyperparams() == params
+    # every other predictor type is still NASLib's own
+    assert type(Ensemble(num_ensemble=1, predictor_type="xgb", ss_type="nasbench201").get_ensemble()[0]).__name__ \
+        == "XGBoost"
+
+
+def test_libra_without_params_or_scores_is_a_one_line_error() -> None:
+    rows, y = _synthetic_zc(20)
+    pred = nl.libra_predictor()
+    with pytest.raises(nl.NaslibIntegrationError, match="set_pre_computations"):
+        pred.fit([None] * 20, y)
+    pred.set_pre_computations(xtrain_zc_info={"zero_cost_scores": [{k: v for k, v in r.items() if k != "params"}
+                                                                   for r in rows]})
+    with pytest.raises(nl.NaslibIntegrationError, match="'params' among the zero-cost scores"):
+        pred.fit([None] * 20, y)
+
+
+def test_libra_through_unmodified_zc_ensemble_evaluator(tmp_path: Path) -> None:
+    if not has_data():
+        pytest.skip("shared data folder absent: no suite preview zc file (set NASLIB_SWAP_DATA)")
+    from fvcore.common.config import CfgNode
+    from naslib.evaluators.zc_ensemble_evaluator import ZCEnsembleEvaluator
+    from naslib.search_spaces import get_search_space
+
+    zc_api = preview_zc("nasbench201")["cifar10"]
+    names = ["fisher", "grad_norm", "jacov", "nwot", "params", "snip", "flops"]
+    space = get_search_space("nasbench201", "cifar10")
+    space.instantiate_model = False
+    space.sample_without_replacement = True
+    space.labeled_archs = [eval(k) for k in zc_api]
+    config = CfgNode({"search_space": "nasbench201", "dataset": "cifar10", "seed": 0, "save": str(tmp_path)})
+    evaluator = ZCEnsembleEvaluator(n_train=60, n_test=80, zc_names=names, zc_api=zc_api)
+    evaluator.adapt_search_space(space, "cifar10", None, config)
+    ensemble = nl.libra_ensemble_class()(num_ensemble=1, ss_type="nasbench201", config=config)
+    evaluator.evaluate(ensemble, None)
+    _, scores = json.loads((tmp_path / "scores.json").read_text())
+    chosen = ensemble.ensemble[0].fit_result.chosen
+    assert scores["spearman"] > 0.3 and math.isfinite(scores["kendalltau"])
+    assert set(scores["feature_importances"]) == set(chosen)
+    assert {n for n, v in scores["zc_feature_importances"].items() if v > 0} == set(chosen)
+
+
+def test_bananas_searches_with_libra(tmp_path: Path) -> None:
+    if not has_data():
+        pytest.skip("shared data folder absent: no suite preview zc file (set NASLIB_SWAP_DATA)")
+    if nl.branch() != "zerocost":
+        pytest.skip("Develop's Bananas reads accuracies from NASLib's NB201 benchmark pickle (not installed here); "
+                    "the zerocost Bananas reads them from the zc file")
+    from fvcore.common.config import CfgNode
+    from naslib.optimizers import Bananas
+    from naslib.search_spaces import get_search_space
+
+    nl.use_shared_images(8)
+    zc_api = preview_zc("nasbench201")["cifar10"]
+    config = CfgNode({"dataset": "cifar10", "search_space": "nasbench201", "seed": 0, "batch_size": 8,
+                      "search": CfgNode({
+                          "epochs": 14, "k": 2, "num_init": 10, "num_ensemble": 1, "predictor_type": "libra",
+                          "acq_fn_type": "its", "acq_fn_optimization": "random_sampling", "encoding_type": "adj",
+                          "num_arches_to_mutate": 2, "max_mutations": 1, "num_candidates": 20, "zc_ensemble": True,
+                          "zc_names": ["jacov", "nwot", "snip", "params", "flops"], "zc_only": True})})
+    space = get_search_space("nasbench201", "cifar10")
+    space.instantiate_model = False  # as NASLib's bbo runner: archs are looked up, not built
+    space.labeled_archs = [eval(k) for k in zc_api]
+    opt = Bananas(config, zc_api=zc_api)
+    opt.adapt_search_space(space)
+    for epoch in range(config.search.epochs):
+        opt.new_epoch(epoch)
+    assert len(opt.train_data) == 14
+    assert opt.train_statistics()[1] == max(zc_api[str(m.arch_hash)]["val_accuracy"] for m in opt.train_data)

@@ -138,6 +138,7 @@ class InstallReport:
         naslib_owned: names NASLib already had (its own implementation is kept).
         population: population proxies, not per-graph measures (score their inputs and combine outside NASLib).
         optimizers: NASLib optimizer names of our searches (see :func:`optimizer_classes`).
+        ensembles: ``predictor_type`` names NASLib's ``Ensemble`` now builds from us (``libra``).
         branch: the NASLib layout found.
     """
 
@@ -145,6 +146,7 @@ class InstallReport:
     naslib_owned: list[str] = field(default_factory=list)
     population: list[str] = field(default_factory=list)
     optimizers: list[str] = field(default_factory=list)
+    ensembles: list[str] = field(default_factory=lambda: [LIBRA])
     branch: str = ""
 
 
@@ -241,6 +243,7 @@ def install(seed: int | None = None) -> InstallReport:
     """
     report = install_measures(seed)
     report.optimizers = sorted(optimizer_classes())
+    install_libra_ensemble()
     return report
 
 
@@ -428,7 +431,9 @@ def get_optimizer(name: str, config: Any) -> Any:
 # LIBRA inside NASLib
 # ---------------------------------------------------------------------------------------------------------------
 
-_LIBRA_CLASS: list[type] = []
+_LIBRA_CLASSES: dict[str, type] = {}
+LIBRA = "libra"
+"""The ``predictor_type`` under which NASLib's ``Ensemble`` (and so Bananas, NPENAS) builds LIBRA after install()."""
 
 
 def _zc_table(rows: list[dict[str, Any]]) -> Any:
@@ -437,66 +442,185 @@ def _zc_table(rows: list[dict[str, Any]]) -> Any:
     return pd.DataFrame([{k: (v["score"] if isinstance(v, dict) else v) for k, v in r.items()} for r in rows])
 
 
-def libra_predictor_class() -> type:
-    """The NASLib ``Predictor`` subclass that fits LIBRA (:mod:`naslib_swap.ensemble.libra`) on zc scores.
+class LibraModel:
+    """What NASLib's ``ZCEnsembleEvaluator`` reads as ``ensemble.ensemble[0].model``: the chosen proxies.
 
-    It takes zero-cost scores as NASLib's zc ensembles do: ``set_pre_computations(xtrain_zc_info=
-    {"zero_cost_scores": [dict per arch]})`` before ``fit(xtrain, ytrain)``, and ``query(xtest, info)`` with ``info``
-    a list of ``{"zero_cost_scores": dict}``. ``fit`` runs LIBRA's Algorithm 1 on the training archs (``ytrain`` is
-    the ground truth; ``params`` must be among the scores); ``query`` returns the combined score of the chosen
-    proxies over the queried population (a ranking score, not an accuracy).
+    ``get_fscore()`` gives every chosen proxy the same importance (the rank-sum combination weighs them equally) and
+    leaves the rest out, as XGBoost leaves out features it never split on.
     """
-    if _LIBRA_CLASS:
-        return _LIBRA_CLASS[0]
-    try:
-        from ..ensemble import libra
-    except ImportError:
-        raise NaslibIntegrationError(
-            "LIBRA inside NASLib needs naslib_swap.ensemble.libra, which is not installed in this checkout"
-        ) from None
+
+    def __init__(self, fit: Any) -> None:
+        self.fit = fit
+
+    def get_fscore(self) -> dict[str, float]:
+        return {name: 1.0 / len(self.fit.chosen) for name in self.fit.chosen}
+
+
+def libra_predictor_class() -> type:
+    """The NASLib ``Predictor`` that fits LIBRA (:mod:`naslib_swap.ensemble.libra`) on zero-cost scores.
+
+    NASLib's predictor contract, as its zc ensembles (``Ensemble``, ``ZCEnsembleEvaluator``, Bananas, NPENAS) use it:
+
+    * ``set_pre_computations(xtrain_zc_info={"zero_cost_scores": [dict per arch]})`` before ``fit(xtrain, ytrain)``;
+      ``fit`` runs LIBRA's Algorithm 1 on the training archs (``ytrain`` is the ground truth; ``params`` must be among
+      the scores, for the bias matching). The arch encodings ``xtrain`` are not used: LIBRA is zero-cost only.
+    * ``query(xtest, info)`` with ``info`` a list of ``{"zero_cost_scores": dict}``: the chosen proxies' rank sum,
+      each proxy ranked against the training archs (:func:`~naslib_swap.ensemble.libra.combine_reference`), so one
+      arch queried alone scores as it would in a batch. **A ranking score, not an accuracy**: NASLib's Spearman and
+      Kendall tau of it are meaningful, its MAE/RMSE/Pearson are not.
+    * ``default_hyperparams`` / ``set_hyperparams`` / ``get_hyperparams`` / ``set_random_hyperparams``:
+      ``tolerance`` (the Spearman window, 0.1) and ``combine`` (``rank_sum``, ``zscore``, ``rank_product``).
+    * ``model.get_fscore()`` (:class:`LibraModel`) and ``zc_to_features_map``: the chosen proxies as feature
+      importances, keyed by zc name.
+    """
+    if "predictor" in _LIBRA_CLASSES:
+        return _LIBRA_CLASSES["predictor"]
+    import numpy as np
     from naslib.predictors.predictor import Predictor
 
+    from ..ensemble import libra
+
     class LibraPredictor(Predictor):  # type: ignore[misc, valid-type]
+        default_hyperparams = {"tolerance": libra.DEFAULT_TOLERANCE, "combine": "rank_sum"}
+
         def __init__(self, zc_names: list[str] | None = None, tolerance: float = libra.DEFAULT_TOLERANCE,
-                     combine: str = "rank_sum", ss_type: str | None = None) -> None:
+                     combine: str = "rank_sum", ss_type: str | None = None, encoding_type: Any = None,
+                     hpo_seed: int = 0, **_: Any) -> None:
             super().__init__(ss_type=ss_type)
             self.zc_names = list(zc_names) if zc_names else None
-            self.tolerance = tolerance
-            self.combine = combine
+            self.encoding_type = encoding_type
+            self.hyperparams: dict[str, Any] = {}
+            self.set_hyperparams({"tolerance": tolerance, "combine": combine})
+            self._hpo_rng = np.random.default_rng(hpo_seed)
             self.train_zc: list[dict[str, Any]] | None = None
+            self.reference: Any = None
             self.fit_result: Any = None
+            self.model: LibraModel | None = None
+
+        @property
+        def tolerance(self) -> float:
+            return float(self.hyperparams["tolerance"])
+
+        @property
+        def combine(self) -> str:
+            return str(self.hyperparams["combine"])
+
+        def set_hyperparams(self, params: dict[str, Any] | None) -> None:
+            merged = {**self.default_hyperparams, **(params or {})}
+            if merged["combine"] not in libra.COMBINE_METHODS:
+                raise NaslibIntegrationError(f"unknown LIBRA combine '{merged['combine']}'; known: "
+                                             f"{', '.join(libra.COMBINE_METHODS)}")
+            self.hyperparams = merged
+
+        def get_hyperparams(self) -> dict[str, Any]:
+            return dict(self.hyperparams)
+
+        def set_random_hyperparams(self) -> dict[str, Any]:
+            # NASLib's HPO loop: a random window width and combination (own generator, no global state)
+            params = {"tolerance": float(self._hpo_rng.choice([0.05, 0.1, 0.15, 0.2])),
+                      "combine": str(self._hpo_rng.choice(libra.COMBINE_METHODS))}
+            self.set_hyperparams(params)
+            return params
 
         def set_pre_computations(self, unlabeled: Any = None, xtrain_zc_info: Any = None, xtest_zc_info: Any = None,
                                  unlabeled_zc_info: Any = None) -> None:
             if xtrain_zc_info is not None:
                 self.train_zc = list(xtrain_zc_info["zero_cost_scores"])
 
+        @property
+        def zc_to_features_map(self) -> dict[str, str]:
+            return {name: name for name in (self.zc_names or (self.fit_result.spearman if self.fit_result else []))}
+
         def fit(self, xtrain: Any, ytrain: Any, train_info: Any = None, **kwargs: Any) -> float:
             if self.train_zc is None:
                 raise NaslibIntegrationError(
-                    "LibraPredictor.fit needs zero-cost scores: call set_pre_computations(xtrain_zc_info="
-                    "{'zero_cost_scores': [...]}) first"
+                    "LIBRA needs zero-cost scores: call set_pre_computations(xtrain_zc_info={'zero_cost_scores': "
+                    "[...]}) first (NASLib: set zc_ensemble True and list zc_names)"
                 )
             table = _zc_table(self.train_zc)
-            table[libra.TARGET] = list(ytrain)
+            if libra.PARAMS not in table.columns:
+                raise NaslibIntegrationError(
+                    f"LIBRA's bias matching needs '{libra.PARAMS}' among the zero-cost scores; add it to zc_names "
+                    f"(have: {', '.join(map(str, table.columns))})"
+                )
+            table[libra.TARGET] = [float(v) for v in ytrain]
             pool = self.zc_names or [c for c in table.columns if c != libra.TARGET]
             self.fit_result = libra.libra_select(table, pool, tolerance=self.tolerance, combine_method=self.combine)
+            self.reference = table
+            self.model = LibraModel(self.fit_result)
             return 0.0
 
         def query(self, xtest: Any, info: Any = None) -> Any:
             if self.fit_result is None:
-                raise NaslibIntegrationError("LibraPredictor.query before fit(): fit it on labelled archs first")
+                raise NaslibIntegrationError("LIBRA query before fit(): fit it on labelled archs first")
             if info is None:
-                raise NaslibIntegrationError("LibraPredictor.query needs info=[{'zero_cost_scores': {...}}, ...]")
-            return self.fit_result.score(_zc_table([d["zero_cost_scores"] for d in info]))
+                raise NaslibIntegrationError("LIBRA query needs info=[{'zero_cost_scores': {...}}, ...] "
+                                             "(NASLib: set zc_ensemble True)")
+            table = _zc_table([d["zero_cost_scores"] for d in info])
+            return libra.combine_reference(self.reference, table, self.fit_result.chosen, self.combine)
 
-    _LIBRA_CLASS.append(LibraPredictor)
+    _LIBRA_CLASSES["predictor"] = LibraPredictor
     return LibraPredictor
 
 
 def libra_predictor(*args: Any, **kwargs: Any) -> Any:
     """An instance of :func:`libra_predictor_class` (``zc_names``, ``tolerance``, ``combine``, ``ss_type``)."""
     return libra_predictor_class()(*args, **kwargs)
+
+
+def _libra_members(ensemble: Any) -> list[Any]:
+    cls = libra_predictor_class()
+    names = getattr(ensemble, "zc_names", None)
+    return [cls(zc_names=names, ss_type=ensemble.ss_type, hpo_seed=i) for i in range(ensemble.num_ensemble)]
+
+
+def libra_ensemble_class() -> type:
+    """NASLib's ``Ensemble`` with LIBRA members: pass it wherever NASLib takes an ensemble.
+
+    ``LibraEnsemble(num_ensemble=1, zc_names=None, ss_type=None, config=None)`` goes to NASLib's unmodified
+    ``ZCEnsembleEvaluator.evaluate(ensemble, loader)``; members are :func:`libra_predictor_class` instances (LIBRA
+    is deterministic, so ``num_ensemble`` > 1 only repeats it). After :func:`install`, NASLib's own ``Ensemble``
+    also builds LIBRA for ``predictor_type="libra"`` (how Bananas and NPENAS read ``search.predictor_type``).
+    """
+    if "ensemble" in _LIBRA_CLASSES:
+        return _LIBRA_CLASSES["ensemble"]
+    from naslib.predictors.ensemble import Ensemble
+
+    class LibraEnsemble(Ensemble):  # type: ignore[misc, valid-type]
+        def __init__(self, num_ensemble: int = 1, zc_names: list[str] | None = None, ss_type: str | None = None,
+                     config: Any = None, encoding_type: Any = None, hpo_wrapper: bool = True, zc: bool = True,
+                     zc_only: bool = True, predictor_type: str = LIBRA) -> None:
+            super().__init__(encoding_type=encoding_type, num_ensemble=num_ensemble, predictor_type=LIBRA,
+                             ss_type=ss_type, hpo_wrapper=hpo_wrapper, config=config, zc=zc, zc_only=zc_only)
+            self.zc_names = list(zc_names) if zc_names else None
+
+        def get_ensemble(self) -> list[Any]:
+            return _libra_members(self)
+
+    _LIBRA_CLASSES["ensemble"] = LibraEnsemble
+    return LibraEnsemble
+
+
+def install_libra_ensemble() -> None:
+    """Make NASLib's own ``Ensemble`` build LIBRA for ``predictor_type="libra"`` (idempotent).
+
+    NASLib's ``Ensemble.get_ensemble`` keeps its predictors in a local dict, so there is no registry to add to; the
+    method is wrapped once: ``"libra"`` gets LIBRA members, every other type NASLib's own.
+    """
+    from naslib.predictors.ensemble import Ensemble
+
+    original = Ensemble.get_ensemble
+    if getattr(original, "_naslib_swap", False):
+        return
+
+    def get_ensemble(self: Any) -> list[Any]:
+        if self.predictor_type == LIBRA:
+            return _libra_members(self)
+        return original(self)
+
+    get_ensemble._naslib_swap = True  # type: ignore[attr-defined]
+    get_ensemble.__doc__ = original.__doc__
+    Ensemble.get_ensemble = get_ensemble
 
 
 # ---------------------------------------------------------------------------------------------------------------
