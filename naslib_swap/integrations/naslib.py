@@ -456,6 +456,56 @@ class LibraModel:
         return {name: 1.0 / len(self.fit.chosen) for name in self.fit.chosen}
 
 
+def _libra_hyperparams(defaults: dict[str, Any], params: dict[str, Any] | None) -> dict[str, Any]:
+    from ..ensemble import libra
+
+    merged = {**defaults, **(params or {})}
+    if merged["combine"] not in libra.COMBINE_METHODS:
+        raise NaslibIntegrationError(f"unknown LIBRA combine '{merged['combine']}'; known: "
+                                     f"{', '.join(libra.COMBINE_METHODS)}")
+    return merged
+
+
+def _libra_fit(pred: Any, ytrain: Any) -> float:
+    from ..ensemble import libra
+
+    if pred.train_zc is None:
+        raise NaslibIntegrationError(
+            "LIBRA needs zero-cost scores: call set_pre_computations(xtrain_zc_info={'zero_cost_scores': [...]}) "
+            "first (NASLib: set zc_ensemble True and list zc_names)"
+        )
+    table = _zc_table(pred.train_zc)
+    if libra.PARAMS not in table.columns:
+        raise NaslibIntegrationError(
+            f"LIBRA's bias matching needs '{libra.PARAMS}' among the zero-cost scores; add it to zc_names "
+            f"(have: {', '.join(map(str, table.columns))})"
+        )
+    table[libra.TARGET] = [float(v) for v in ytrain]
+    pool = pred.zc_names or [c for c in table.columns if c != libra.TARGET]
+    pred.fit_result = libra.libra_select(table, pool, tolerance=pred.tolerance, combine_method=pred.combine)
+    pred.reference = table
+    pred.model = LibraModel(pred.fit_result)
+    return 0.0
+
+
+def _libra_feature_map(pred: Any) -> dict[str, str]:
+    # zc name -> feature name in get_fscore(): the same names (NASLib's XGBoost maps them to f0, f1, ...)
+    names = pred.zc_names or (list(pred.fit_result.spearman) if pred.fit_result is not None else [])
+    return {name: name for name in names}
+
+
+def _libra_query(pred: Any, info: Any) -> Any:
+    from ..ensemble import libra
+
+    if pred.fit_result is None:
+        raise NaslibIntegrationError("LIBRA query before fit(): fit it on labelled archs first")
+    if info is None:
+        raise NaslibIntegrationError("LIBRA query needs info=[{'zero_cost_scores': {...}}, ...] "
+                                     "(NASLib: set zc_ensemble True)")
+    table = _zc_table([d["zero_cost_scores"] for d in info])
+    return libra.combine_reference(pred.reference, table, pred.fit_result.chosen, pred.combine)
+
+
 def libra_predictor_class() -> type:
     """The NASLib ``Predictor`` that fits LIBRA (:mod:`naslib_swap.ensemble.libra`) on zero-cost scores.
 
@@ -506,11 +556,7 @@ def libra_predictor_class() -> type:
             return str(self.hyperparams["combine"])
 
         def set_hyperparams(self, params: dict[str, Any] | None) -> None:
-            merged = {**self.default_hyperparams, **(params or {})}
-            if merged["combine"] not in libra.COMBINE_METHODS:
-                raise NaslibIntegrationError(f"unknown LIBRA combine '{merged['combine']}'; known: "
-                                             f"{', '.join(libra.COMBINE_METHODS)}")
-            self.hyperparams = merged
+            self.hyperparams = _libra_hyperparams(self.default_hyperparams, params)
 
         def get_hyperparams(self) -> dict[str, Any]:
             return dict(self.hyperparams)
@@ -529,35 +575,13 @@ def libra_predictor_class() -> type:
 
         @property
         def zc_to_features_map(self) -> dict[str, str]:
-            return {name: name for name in (self.zc_names or (self.fit_result.spearman if self.fit_result else []))}
+            return _libra_feature_map(self)
 
         def fit(self, xtrain: Any, ytrain: Any, train_info: Any = None, **kwargs: Any) -> float:
-            if self.train_zc is None:
-                raise NaslibIntegrationError(
-                    "LIBRA needs zero-cost scores: call set_pre_computations(xtrain_zc_info={'zero_cost_scores': "
-                    "[...]}) first (NASLib: set zc_ensemble True and list zc_names)"
-                )
-            table = _zc_table(self.train_zc)
-            if libra.PARAMS not in table.columns:
-                raise NaslibIntegrationError(
-                    f"LIBRA's bias matching needs '{libra.PARAMS}' among the zero-cost scores; add it to zc_names "
-                    f"(have: {', '.join(map(str, table.columns))})"
-                )
-            table[libra.TARGET] = [float(v) for v in ytrain]
-            pool = self.zc_names or [c for c in table.columns if c != libra.TARGET]
-            self.fit_result = libra.libra_select(table, pool, tolerance=self.tolerance, combine_method=self.combine)
-            self.reference = table
-            self.model = LibraModel(self.fit_result)
-            return 0.0
+            return _libra_fit(self, ytrain)
 
         def query(self, xtest: Any, info: Any = None) -> Any:
-            if self.fit_result is None:
-                raise NaslibIntegrationError("LIBRA query before fit(): fit it on labelled archs first")
-            if info is None:
-                raise NaslibIntegrationError("LIBRA query needs info=[{'zero_cost_scores': {...}}, ...] "
-                                             "(NASLib: set zc_ensemble True)")
-            table = _zc_table([d["zero_cost_scores"] for d in info])
-            return libra.combine_reference(self.reference, table, self.fit_result.chosen, self.combine)
+            return _libra_query(self, info)
 
     _LIBRA_CLASSES["predictor"] = LibraPredictor
     return LibraPredictor
