@@ -523,8 +523,12 @@ def libra_predictor_class() -> type:
     * ``model.get_fscore()`` (:class:`LibraModel`) and ``zc_to_features_map``: the chosen proxies as feature
       importances, keyed by zc name.
     """
-    if "predictor" in _LIBRA_CLASSES:
-        return _LIBRA_CLASSES["predictor"]
+    if "predictor" not in _LIBRA_CLASSES:
+        _LIBRA_CLASSES["predictor"] = _build_libra_predictor_class()
+    return _LIBRA_CLASSES["predictor"]
+
+
+def _build_libra_predictor_class() -> type:
     import numpy as np
     from naslib.predictors.predictor import Predictor
 
@@ -583,7 +587,6 @@ def libra_predictor_class() -> type:
         def query(self, xtest: Any, info: Any = None) -> Any:
             return _libra_query(self, info)
 
-    _LIBRA_CLASSES["predictor"] = LibraPredictor
     return LibraPredictor
 
 
