@@ -411,3 +411,14 @@ def test_bananas_searches_with_libra(tmp_path: Path) -> None:
         opt.new_epoch(epoch)
     assert len(opt.train_data) == 14
     assert opt.train_statistics()[1] == max(zc_api[str(m.arch_hash)]["val_accuracy"] for m in opt.train_data)
+
+
+def test_doctor_finds_this_naslib() -> None:
+    proc = subprocess.run([sys.executable, "-m", "naslib_swap", "doctor", "--naslib", "--format", "json"],
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                              [NASLIB_ROOT, str(Path(__file__).resolve().parents[1])])),
+                          capture_output=True, text=True, timeout=300)
+    checks = {c["what"]: c for c in json.loads(proc.stdout)["checks"]}
+    assert checks["NASLib"]["status"] == "ok" and checks["NASLib"]["found"].startswith(nl.branch())
+    for dist in ("numpy", "pandas", "scikit-learn"):
+        assert checks[dist]["status"] == "ok"  # the pins this environment needs to pass the tests above

@@ -48,7 +48,7 @@ from ..proxies.base import ProxyContext, compute_proxy
 from ..registry import PROXIES, SEARCHES, SPACES, ProxySpec
 from ..rng import make_generator
 from ..types import Batch
-from .compat import add_collections_aliases
+from .compat import NASLIB_PINS, add_collections_aliases, installed_version, version_problems
 
 
 class NaslibNotAvailableError(NaslibSwapError, ImportError):
@@ -73,25 +73,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 def compatibility_problems() -> list[str]:
     """Installed package versions known to break NASLib (some silently); empty when the pins hold."""
-    from importlib import metadata
-
-    def major_minor(dist: str) -> tuple[int, int] | None:
-        try:
-            parts = metadata.version(dist).split(".")
-            return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or 0)
-        except (metadata.PackageNotFoundError, ValueError, IndexError):
-            return None
-
-    problems = []
-    np_v, pd_v, sk_v = major_minor("numpy"), major_minor("pandas"), major_minor("scikit-learn")
-    if np_v and np_v >= (2, 0):
-        problems.append("numpy>=2: NASLib's zc-api lookups by str(arch) raise KeyError; pin numpy<2")
-    if pd_v and pd_v >= (3, 0):
-        problems.append("pandas>=3: pin pandas<3 for NASLib")
-    if sk_v and sk_v >= (1, 6):
-        problems.append("scikit-learn>=1.6: NASLib's compute_scores returns NaN correlations silently; "
-                        "pin scikit-learn<1.6")
-    return problems
+    found = version_problems({d: installed_version(d) for d in NASLIB_PINS})
+    return [f"{problem}; {fix}" for problem, fix in found]
 
 
 for _problem in compatibility_problems():
