@@ -2,6 +2,7 @@
 APIs (``nas_201_api``, ``nats_bench``) where those are installed, and TransNAS-Bench-101's layout read by us."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,59 @@ def test_not_an_official_file(tmp_path: Path) -> None:
     (tmp_path / "junk.pth").write_text("not a pickle")
     with pytest.raises(OfficialFileError, match="not a torch-saved"):
         read_groundtruth(tmp_path / "junk.pth", "cifar10")
+
+
+def _nb201_file(tmp_path: Path, archs: list[str] = ARCHS) -> Path:
+    api_utils = pytest.importorskip("nas_201_api.api_utils", reason="pip install nas-bench-201 (the official API)")
+    data = {"meta_archs": archs, "evaluated_indexes": list(range(len(archs))), "total_archs": len(archs),
+            "arch2infos": {i: {"less": _arch_results(api_utils, i, a, 12, 50.0 + 7 * i),
+                               "full": _arch_results(api_utils, i, a, 200, 80.0 - 7 * i)} for i, a in enumerate(archs)}}
+    path = tmp_path / "NAS-Bench-201-v1_1-096897.pth"
+    torch.save(data, path)
+    return path
+
+
+def test_groundtruth_flag_replaces_the_spaces_tables_while_a_command_runs(tmp_path: Path) -> None:
+    from naslib_swap.cli._groundtruth import groundtruth_override
+
+    path = _nb201_file(tmp_path)
+    space = get_space("nasbench201")
+    with groundtruth_override(path, epochs=12) as names:
+        assert names == ["nasbench201"]
+        gt = get_space("nasbench201").ground_truth("cifar10", metric="test")
+        assert gt == pytest.approx({space.key(space.parse(a)): 50.0 + 7 * i + 11 / 12 + 1 for i, a in enumerate(ARCHS)})
+        assert "NAS-Bench-201-v1_1-096897.pth at 12 epochs" in space.ground_truth_source("cifar10", "val")
+    assert "ground_truth" not in type(space).__dict__ or type(space).ground_truth is not None  # restored
+    assert "--groundtruth" not in space.ground_truth_source("cifar10", "val")
+
+
+def test_correlate_with_groundtruth_file(tmp_path: Path, capsys) -> None:
+    from naslib_swap.cli import main
+    from naslib_swap.data.groundtruth import has_data
+    from naslib_swap.suite.sampler import sample_archs, suite_keys
+
+    if not has_data():
+        pytest.skip("shared data folder absent: correlate scores real CIFAR-10 images (set NASLIB_SWAP_DATA)")
+    space = get_space("nasbench201")
+    drawn = sample_archs(suite_keys(space, "cifar10"), 4, 9000, space=space)  # the archs correlate will score
+    archs = list(dict.fromkeys(space.to_string(a) for a in drawn))
+    path = _nb201_file(tmp_path, archs)
+    rc = main(["--groundtruth", str(path), "--groundtruth-epochs", "12", "correlate", "--space", "nasbench201",
+               "--dataset", "cifar10", "--proxies", "params", "--seeds", "9000", "--archs", "4", "--db",
+               str(tmp_path / "c.sqlite"), "--format", "json"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    summary = json.loads(out.out)
+    assert "NAS-Bench-201-v1_1-096897.pth at 12 epochs" in summary["truth"]["val"]
+    got = summary["results"]["val"]["params"]["per_seed"]["9000"]
+    # expected: Spearman of the scored params against the file's 12-epoch cifar10-valid accuracies (50 + 7 i + 11/12)
+    import sqlite3
+
+    from scipy import stats
+
+    with sqlite3.connect(tmp_path / "c.sqlite") as db:
+        scored = dict(db.execute("select arch, score from scores where proxy = 'params'").fetchall())
+    truth = {space.key(space.parse(a)): 50.0 + 7 * i + 11 / 12 for i, a in enumerate(archs)}
+    keys = [space.key(a) for a in drawn]
+    want = stats.spearmanr([scored[k] for k in keys], [truth[k] for k in keys]).statistic
+    assert got["n"] == len(drawn) and got["spearman"] == pytest.approx(want)
