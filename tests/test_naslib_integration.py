@@ -325,7 +325,7 @@ def test_naslib_ensemble_builds_libra_by_name() -> None:
     """NASLib's own Ensemble (what Bananas/NPENAS construct) with predictor_type='libra', NASLib's call order."""
     from naslib.predictors.ensemble import Ensemble
 
-    nl.install()
+    assert nl.install().ensembles == ["libra"]
     rows, y = _synthetic_zc(120)
     ens = Ensemble(num_ensemble=2, ss_type="nasbench201", predictor_type="libra", zc=True, zc_only=True)
     ens.set_pre_computations(xtrain_zc_info={"zero_cost_scores": rows[:80]})

@@ -129,7 +129,7 @@ class InstallReport:
     naslib_owned: list[str] = field(default_factory=list)
     population: list[str] = field(default_factory=list)
     optimizers: list[str] = field(default_factory=list)
-    ensembles: list[str] = field(default_factory=lambda: [LIBRA])
+    ensembles: list[str] = field(default_factory=list)
     branch: str = ""
 
 
@@ -226,7 +226,7 @@ def install(seed: int | None = None) -> InstallReport:
     """
     report = install_measures(seed)
     report.optimizers = sorted(optimizer_classes())
-    install_libra_ensemble()
+    report.ensembles = install_libra_ensemble()
     return report
 
 
@@ -611,17 +611,23 @@ def libra_ensemble_class() -> type:
     return LibraEnsemble
 
 
-def install_libra_ensemble() -> None:
-    """Make NASLib's own ``Ensemble`` build LIBRA for ``predictor_type="libra"`` (idempotent).
+def install_libra_ensemble() -> list[str]:
+    """Make NASLib's own ``Ensemble`` build LIBRA for ``predictor_type="libra"`` (idempotent); returns ``["libra"]``.
 
     NASLib's ``Ensemble.get_ensemble`` keeps its predictors in a local dict, so there is no registry to add to; the
-    method is wrapped once: ``"libra"`` gets LIBRA members, every other type NASLib's own.
+    method is wrapped once: ``"libra"`` gets LIBRA members, every other type NASLib's own. Where NASLib's ensemble
+    module cannot be imported (Develop without its predictor dependencies) nothing is wrapped and ``[]`` returned.
     """
-    from naslib.predictors.ensemble import Ensemble
+    try:
+        from naslib.predictors.ensemble import Ensemble
+    except ImportError as exc:
+        warnings.warn(f"naslib-swap: NASLib's Ensemble is not importable ({exc}); LIBRA is not available as "
+                      f"predictor_type 'libra'", RuntimeWarning, stacklevel=2)
+        return []
 
     original = Ensemble.get_ensemble
     if getattr(original, "_naslib_swap", False):
-        return
+        return [LIBRA]
 
     def get_ensemble(self: Any) -> list[Any]:
         if self.predictor_type == LIBRA:
@@ -631,6 +637,7 @@ def install_libra_ensemble() -> None:
     get_ensemble._naslib_swap = True  # type: ignore[attr-defined]
     get_ensemble.__doc__ = original.__doc__
     Ensemble.get_ensemble = get_ensemble
+    return [LIBRA]
 
 
 # ---------------------------------------------------------------------------------------------------------------
