@@ -748,7 +748,6 @@ def replace_naslib_function(name: str, new: Callable[..., Any]) -> list[str]:
     the helper's home module and every already imported ``naslib`` module holding the same function get ``new``;
     modules imported later read it from the home module.
     """
-    _naslib_utils_modules()
     originals = {id(getattr(m, name)) for m in _naslib_utils_modules() if hasattr(m, name)}
     if not originals:
         raise NaslibIntegrationError(f"NASLib has no '{name}' in {', '.join(UTILS_MODULES)}; use its zerocost or "
