@@ -119,7 +119,7 @@ def _nb201_file(tmp_path: Path, archs: list[str] = ARCHS) -> Path:
 
 
 def test_groundtruth_flag_replaces_the_spaces_tables_while_a_command_runs(tmp_path: Path) -> None:
-    from naslib_swap.cli._groundtruth import groundtruth_override
+    from naslib_swap.data.official import groundtruth_override
 
     path = _nb201_file(tmp_path)
     space = get_space("nasbench201")

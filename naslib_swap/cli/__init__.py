@@ -13,8 +13,8 @@ import sys
 from typing import NoReturn, Sequence
 
 from .._version import __version__
+from ..data.official import groundtruth_override
 from ..errors import NaslibSwapError
-from ._groundtruth import groundtruth_override
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,6 +13,8 @@
 
 Each reader returns an :class:`OfficialTable`: ``{arch string: value}`` for one dataset/task, metric and epoch
 count; :meth:`OfficialTable.keyed_by` re-keys it with a space's ``key`` (NASLib's tuple for NB201).
+:func:`groundtruth_override` (``naslib-swap --groundtruth FILE``) makes the spaces a file describes answer
+``ground_truth()`` from it while a command runs.
 
 Example (needs a real or synthetic file):
     >>> t = read_groundtruth("NAS-Bench-201-v1_1-096897.pth", "cifar10", epochs=200)  # doctest: +SKIP
@@ -20,14 +22,16 @@ Example (needs a real or synthetic file):
 from __future__ import annotations
 
 import bz2
+import contextlib
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
 from ..errors import NaslibSwapError
+from ..registry import SPACES
 
 METRICS = ("test", "valid", "train")
 NB201_EPOCHS = (12, 200)
@@ -172,3 +176,57 @@ def _read_tnb(obj: dict[str, Any], name: str, task: str, metric: str | None, epo
             raise OfficialFileError(f"{name}: {arch} on {task} has {len(series)} epochs, not {n}")
         values[arch] = float(series[n - 1])
     return OfficialTable(values, name, task, metric, epochs)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# `naslib-swap --groundtruth FILE`: while a command runs, the spaces the file describes answer ground_truth() from it
+# (NB201/NATS: nasbench201; TransNAS: both transbench101_*); val -> the file's valid metric, test -> its test metric.
+# ---------------------------------------------------------------------------------------------------------------
+
+SPACES_OF = {"nb201": ("nasbench201",), "nats_tss": ("nasbench201",),
+             "tnb101": ("transbench101_micro", "transbench101_macro")}
+
+
+def _kind(path: Path) -> str:
+    return "nats_tss" if path.suffix == ".pbz2" else detect(load_trusted(path))
+
+
+@contextlib.contextmanager
+def groundtruth_override(path: str | Path, epochs: int | None = None) -> Iterator[list[str]]:
+    """Within the block, the spaces ``path`` describes read their ground truth from it; yields their names."""
+    p = Path(path)
+    kind = _kind(p)
+    names = [n for n in SPACES_OF[kind] if n in SPACES]
+    saved: dict[str, tuple[Any, Any]] = {}
+    cache: dict[tuple[str, str, str], dict[Any, float]] = {}
+
+    def make(space_name: str) -> tuple[Any, Any]:
+        def ground_truth(self: Any, dataset: str, *, data_root: Any = None, metric: str = "val") -> dict[Any, float]:
+            self.check_dataset(dataset)
+            want = "valid" if metric == "val" else metric
+            key = (space_name, dataset, want)
+            if key not in cache:
+                table = read_groundtruth(p, dataset, metric=want, epochs=epochs, space=space_name)
+                cache[key] = table.keyed_by(lambda a: self.key(self.parse(a)))
+            return cache[key]
+
+        def ground_truth_source(self: Any, dataset: str, metric: str = "val") -> str:
+            at = f" at {epochs} epochs" if epochs else ""
+            return f"{'valid' if metric == 'val' else metric} metric of {p.name}{at} (--groundtruth)"
+
+        return ground_truth, ground_truth_source
+
+    try:
+        for name in names:
+            cls = SPACES.get(name)
+            saved[name] = (cls.__dict__.get("ground_truth"), cls.__dict__.get("ground_truth_source"))
+            cls.ground_truth, cls.ground_truth_source = make(name)
+        yield names
+    finally:
+        for name, (gt, src) in saved.items():
+            cls = SPACES.get(name)
+            for attr, value in (("ground_truth", gt), ("ground_truth_source", src)):
+                if value is None:
+                    delattr(cls, attr)
+                else:
+                    setattr(cls, attr, value)
