@@ -75,3 +75,9 @@ def test_naslib_branch_from_layout(tmp_path: Path) -> None:
     (dev / "predictors" / "utils" / "pruners" / "measures").mkdir(parents=True)
     assert doctor.naslib_branch_and_commit(zc)[0] == "zerocost"
     assert doctor.naslib_branch_and_commit(dev)[0] == "Develop"
+
+
+def test_a_missing_naslib_dependency_is_named() -> None:
+    fix = doctor._import_fix("ModuleNotFoundError: No module named 'lightgbm'", "Develop")
+    assert fix.startswith("pip install lightgbm") and "grakel" in fix
+    assert doctor._import_fix("RuntimeError: operator torchvision::nms does not exist", "zerocost").startswith("see")

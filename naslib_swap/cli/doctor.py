@@ -169,6 +169,20 @@ def torchvision_checks(torch_version: str, tv_version: str | None, ops_error: st
     return [Check("torchvision", OK, f"{tv_version}, matches torch {torch_version}")]
 
 
+DEVELOP_DEPS = "lightgbm ngboost pybnn nasbench_pytorch pyro-ppl grakel"
+
+
+def _import_fix(error: str, branch: str) -> str:
+    """The fix for a failed NASLib import: the missing module, else the pins and torchvision lines."""
+    if "No module named " not in error:
+        return "see the lines below (pins, torchvision) and docs/naslib.md"
+    dep = error.split("No module named ")[-1].strip("'\" ").split(".")[0]
+    if dep.startswith("naslib"):
+        return "put the whole NASLib checkout on PYTHONPATH (docs/naslib.md)"
+    extra = f" (Develop's predictors need {DEVELOP_DEPS}; then re-pin scikit-learn<1.6)" if branch == "Develop" else ""
+    return f"pip install {dep}{extra}"
+
+
 def naslib_checks() -> list[Check]:
     out: list[Check] = []
     spec = import_util.find_spec("naslib")
@@ -185,8 +199,9 @@ def naslib_checks() -> list[Check]:
         if probe.get("ok"):
             out.append(Check("NASLib", OK, f"{branch} {commit} at {path}"))
         else:
-            out.append(Check("NASLib", PROBLEM, f"{branch} {commit} at {path}; import fails: {probe.get('error')}",
-                             "see the lines below (pins, torchvision) and docs/naslib.md"))
+            err = str(probe.get("error"))
+            out.append(Check("NASLib", PROBLEM, f"{branch} {commit} at {path}; import fails: {err}",
+                             _import_fix(err, branch)))
         for name, why in NASLIB_DATA.items():
             there = (path / "data" / name).is_file()
             out.append(Check(f"  naslib/data/{name}", OK if there else NOTE, "present" if there else

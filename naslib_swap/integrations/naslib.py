@@ -87,11 +87,21 @@ MEASURE_MODULES = ("naslib.predictors.pruners.measures", "naslib.predictors.util
 def measures_module() -> Any:
     """NASLib's measure registry module for whichever branch is installed."""
     errors = []
+    missing = set()
     for name in MEASURE_MODULES:
         try:
             return importlib.import_module(name)
         except ImportError as exc:
             errors.append(f"{name}: {exc}")
+            dep = getattr(exc, "name", None) or ""
+            if isinstance(exc, ModuleNotFoundError) and dep and not dep.startswith("naslib"):
+                missing.add(dep.split(".")[0])
+    if missing:
+        raise NaslibIntegrationError(
+            f"NASLib needs {', '.join(sorted(missing))}, which is not installed: pip install "
+            f"{' '.join(sorted(missing))} (Develop's predictors need lightgbm ngboost pybnn nasbench_pytorch pyro-ppl "
+            f"grakel; then re-pin scikit-learn<1.6; see docs/naslib.md)"
+        )
     raise NaslibIntegrationError(
         "found no NASLib measure registry (" + "; ".join(errors) + "); use NASLib's zerocost or Develop branch"
     )
