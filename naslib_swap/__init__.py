@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .errors import NaslibSwapError
+from .integrations.compat import add_collections_aliases
 from .proxies.base import Batch, PopulationScore, ProxyCall, ProxyContext, compute_proxy
 from .registry import (
     get_proxy,
@@ -22,6 +23,10 @@ from .registry import (
 from .scoring import ArchScorer, ScoreResult, score
 from .search.base import SearchResult
 from .spaces.base import SearchSpace
+
+# NASLib's Develop branch imports collections.Iterable (gone since Python 3.10): importing naslib_swap before the
+# first naslib.predictors import is enough (see naslib_swap/integrations/compat.py).
+add_collections_aliases()
 
 __all__ = [
     "__version__", "ArchScorer", "Batch", "NaslibSwapError", "PopulationScore", "ProxyCall", "ProxyContext",

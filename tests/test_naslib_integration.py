@@ -109,6 +109,9 @@ def test_optimizer_classes_are_metaoptimizers() -> None:
 
 
 def test_swap_nas_runs_as_naslib_optimizer() -> None:
+    if not has_data():
+        pytest.skip("shared data folder absent: swap-nas scores real images and reads the NB201 ground truth "
+                    "(set NASLIB_SWAP_DATA)")
     from fvcore.common.config import CfgNode
 
     config = CfgNode({"dataset": "cifar10", "seed": 0, "search": CfgNode({
@@ -195,3 +198,227 @@ def test_runner_scripts_are_found() -> None:
     assert path.is_file() and path.suffix == ".py"
     with pytest.raises(nl.NaslibIntegrationError):
         nl.runner_path("no_such_runner")
+
+
+NASLIB_ROOT = str(Path(nl.naslib.__file__).resolve().parents[1])
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter of this environment, with NASLib and this checkout on the path."""
+    full = dict(os.environ, PYTHONPATH=os.pathsep.join([NASLIB_ROOT, str(Path(__file__).resolve().parents[1])]),
+                **env)
+    return subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, timeout=300)
+
+
+def test_measures_return_float64(graph, batch) -> None:
+    # NASLib sums the list in float: a float32 tensor would round a SWAP count above 2**24
+    x, y = batch
+    out = nl.make_measure(PROXIES.get("swap"))(graph, x, y, loss_fn=graph.get_loss_fn())
+    assert len(out) == 1 and out[0].dtype == torch.float64
+    big = 2 ** 24 + 1
+    assert float(torch.tensor(float(big), dtype=torch.float64)) == big  # what float64 keeps and float32 loses
+    assert float(torch.tensor(float(big))) != big
+
+
+def test_swap_nas_test_skips_without_data() -> None:
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__, "-k",
+                           "test_swap_nas_runs_as_naslib_optimizer", "-rs"],
+                          env=dict(os.environ, NASLIB_SWAP_DATA=os.devnull + "_absent",
+                                   PYTHONPATH=os.pathsep.join([NASLIB_ROOT, str(Path(__file__).resolve().parents[1])])),
+                          capture_output=True, text=True, timeout=300)
+    assert "1 skipped" in proc.stdout and "shared data folder absent" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_import_naslib_swap_first_makes_naslib_predictors_importable() -> None:
+    # Develop's naslib/predictors/gp imports collections.Iterable (gone in Python 3.10)
+    proc = _python("import naslib_swap\nimport naslib.predictors\nprint('ok')")
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-1500:]
+
+
+def test_bind_argv_reaches_naslibs_parser(tmp_path: Path) -> None:
+    import naslib.utils as nutils
+
+    parse_args = getattr(nutils, "parse_args", None) or nutils.utils.parse_args
+    cfg = str(tmp_path / "c.yaml")
+    nl.bind_argv(["--config-file", cfg, "seed", "3"])
+    parsed = parse_args()
+    assert parsed.config_file == cfg and parsed.opts == ["seed", "3"]
+
+
+def test_shared_images_replace_naslibs_loaders() -> None:
+    import naslib.utils as nutils
+    from fvcore.common.config import CfgNode
+
+    nl.use_shared_images(8, seed=0)
+    home = nutils if hasattr(nutils, "get_train_val_loaders") else nutils.utils  # Develop / zerocost
+    loaders = home.get_train_val_loaders(CfgNode({"dataset": "cifar10", "search_space": "nasbench201",
+                                                    "batch_size": 4}))
+    xs = [x for x, _ in loaders[0]]
+    assert [tuple(x.shape) for x in xs] == [(4, 3, 32, 32), (4, 3, 32, 32)]
+    for name in nl.UTILS_MODULES:  # every home of the helper serves ours (zerocost: utils.utils, Develop: dataset)
+        mod = sys.modules.get(name)
+        if mod is not None and hasattr(mod, "get_train_val_loaders"):
+            assert mod.get_train_val_loaders is home.get_train_val_loaders
+
+
+SEARCH_CONFIG = """search_space: nasbench201
+dataset: cifar10
+optimizer: swap_nas
+out_dir: {out}
+seed: 0
+search: {{seed: 0, epochs: 1, checkpoint_freq: 1000, budget: 3,
+         options: {{population: 2, cycles: 1, mutations: 1, batch_size: 4, width: 2, cells: 1}}}}
+"""
+
+
+def test_naslib_run_search_config_in_process(tmp_path: Path, monkeypatch) -> None:
+    """The docs' search config (no predictor/evaluation keys) through naslib-run after NASLib was imported."""
+    if not has_data():
+        pytest.skip("shared data folder absent: swap-nas scores real images (set NASLIB_SWAP_DATA)")
+    from naslib_swap.cli import main
+
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    monkeypatch.chdir(tmp_path)
+    cfg = tmp_path / "search_config.yaml"
+    cfg.write_text(SEARCH_CONFIG.format(out=tmp_path / "run"))
+    assert main(["naslib-run", "--config", str(cfg)]) == 0
+    errors = list((tmp_path / "run").rglob("errors.json"))
+    assert len(errors) == 1, errors
+    _, record = json.loads(errors[0].read_text())
+    assert record["params"] > 0 and len(record["valid_acc"]) == 1
+
+
+def test_errors_json_params_is_the_found_archs_count(tmp_path: Path) -> None:
+    if not has_data():
+        pytest.skip("shared data folder absent: swap-nas scores real images (set NASLIB_SWAP_DATA)")
+    from fvcore.common.config import CfgNode
+
+    cfg = nl.complete_search_config(yaml_load(SEARCH_CONFIG.format(out=tmp_path / "run")))
+    config = CfgNode(cfg)
+    config.save = str(tmp_path / "save")
+    trainer = nl.run_search_with_trainer(config)
+    _, record = json.loads((tmp_path / "save" / "errors.json").read_text())
+    graph = trainer.optimizer.get_final_architecture()
+    graph.parse()
+    assert record["params"] == pytest.approx(count_parameters(graph) / 1e6) and record["params"] > 0
+
+
+def yaml_load(text: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def _synthetic_zc(n: int, seed: int = 0) -> tuple[list[dict], list[float]]:
+    """Zero-cost score dicts (NASLib's shape) where 'good' tracks the target, 'size' is params-like, 'noise' not."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n)
+    params = y + rng.normal(size=n)
+    rows = [{"good": float(y[i] + 0.3 * rng.normal()), "also_good": float(y[i] + 0.4 * rng.normal()),
+             "noise": float(rng.normal()), "params": float(params[i])} for i in range(n)]
+    return rows, [float(v) for v in y]
+
+
+def test_naslib_ensemble_builds_libra_by_name() -> None:
+    """NASLib's own Ensemble (what Bananas/NPENAS construct) with predictor_type='libra', NASLib's call order."""
+    from naslib.predictors.ensemble import Ensemble
+
+    assert nl.install().ensembles == ["libra"]
+    rows, y = _synthetic_zc(120)
+    ens = Ensemble(num_ensemble=2, ss_type="nasbench201", predictor_type="libra", zc=True, zc_only=True)
+    ens.set_pre_computations(xtrain_zc_info={"zero_cost_scores": rows[:80]})
+    ens.fit([None] * 80, y[:80])  # NASLib: default_hyperparams -> set_hyperparams on every member, then fit
+    assert ens.hyperparams == {"tolerance": 0.1, "combine": "rank_sum"}
+    member = ens.ensemble[0]
+    assert member.fit_result.chosen[0] == "good" and "noise" not in member.model.get_fscore()
+    batch = ens.query([None] * 40, [{"zero_cost_scores": r} for r in rows[80:]])
+    assert batch.shape == (2, 40)
+    # Bananas' acquisition queries one arch at a time: the same score as inside the batch
+    one = ens.query([None], [{"zero_cost_scores": rows[85]}])
+    assert one[0][0] == pytest.approx(batch[0][5])
+    from scipy import stats
+
+    assert stats.spearmanr(batch[0], y[80:]).statistic > 0.5
+    params = ens.set_random_hyperparams()
+    assert set(params) == {"tolerance", "combine"} and ens.ensemble[1].get_hyperparams() == params
+    # every other predictor type is still NASLib's own
+    assert type(Ensemble(num_ensemble=1, predictor_type="xgb", ss_type="nasbench201").get_ensemble()[0]).__name__ \
+        == "XGBoost"
+
+
+def test_libra_without_params_or_scores_is_a_one_line_error() -> None:
+    rows, y = _synthetic_zc(20)
+    pred = nl.libra_predictor()
+    with pytest.raises(nl.NaslibIntegrationError, match="set_pre_computations"):
+        pred.fit([None] * 20, y)
+    pred.set_pre_computations(xtrain_zc_info={"zero_cost_scores": [{k: v for k, v in r.items() if k != "params"}
+                                                                   for r in rows]})
+    with pytest.raises(nl.NaslibIntegrationError, match="'params' among the zero-cost scores"):
+        pred.fit([None] * 20, y)
+
+
+def test_libra_through_unmodified_zc_ensemble_evaluator(tmp_path: Path) -> None:
+    if not has_data():
+        pytest.skip("shared data folder absent: no suite preview zc file (set NASLIB_SWAP_DATA)")
+    from fvcore.common.config import CfgNode
+    from naslib.evaluators.zc_ensemble_evaluator import ZCEnsembleEvaluator
+    from naslib.search_spaces import get_search_space
+
+    zc_api = preview_zc("nasbench201")["cifar10"]
+    names = ["fisher", "grad_norm", "jacov", "nwot", "params", "snip", "flops"]
+    space = get_search_space("nasbench201", "cifar10")
+    space.instantiate_model = False
+    space.sample_without_replacement = True
+    space.labeled_archs = [eval(k) for k in zc_api]
+    config = CfgNode({"search_space": "nasbench201", "dataset": "cifar10", "seed": 0, "save": str(tmp_path)})
+    evaluator = ZCEnsembleEvaluator(n_train=60, n_test=80, zc_names=names, zc_api=zc_api)
+    evaluator.adapt_search_space(space, "cifar10", None, config)
+    ensemble = nl.libra_ensemble_class()(num_ensemble=1, ss_type="nasbench201", config=config)
+    evaluator.evaluate(ensemble, None)
+    _, scores = json.loads((tmp_path / "scores.json").read_text())
+    chosen = ensemble.ensemble[0].fit_result.chosen
+    assert scores["spearman"] > 0.3 and math.isfinite(scores["kendalltau"])
+    assert set(scores["feature_importances"]) == set(chosen)
+    assert {n for n, v in scores["zc_feature_importances"].items() if v > 0} == set(chosen)
+
+
+def test_bananas_searches_with_libra(tmp_path: Path) -> None:
+    if not has_data():
+        pytest.skip("shared data folder absent: no suite preview zc file (set NASLIB_SWAP_DATA)")
+    if nl.branch() != "zerocost":
+        pytest.skip("Develop's Bananas reads accuracies from NASLib's NB201 benchmark pickle (not installed here); "
+                    "the zerocost Bananas reads them from the zc file")
+    from fvcore.common.config import CfgNode
+    from naslib.optimizers import Bananas
+    from naslib.search_spaces import get_search_space
+
+    nl.use_shared_images(8)
+    zc_api = preview_zc("nasbench201")["cifar10"]
+    config = CfgNode({"dataset": "cifar10", "search_space": "nasbench201", "seed": 0, "batch_size": 8,
+                      "search": CfgNode({
+                          "epochs": 14, "k": 2, "num_init": 10, "num_ensemble": 1, "predictor_type": "libra",
+                          "acq_fn_type": "its", "acq_fn_optimization": "random_sampling", "encoding_type": "adj",
+                          "num_arches_to_mutate": 2, "max_mutations": 1, "num_candidates": 20, "zc_ensemble": True,
+                          "zc_names": ["jacov", "nwot", "snip", "params", "flops"], "zc_only": True})})
+    space = get_search_space("nasbench201", "cifar10")
+    space.instantiate_model = False  # as NASLib's bbo runner: archs are looked up, not built
+    space.labeled_archs = [eval(k) for k in zc_api]
+    opt = Bananas(config, zc_api=zc_api)
+    opt.adapt_search_space(space)
+    for epoch in range(config.search.epochs):
+        opt.new_epoch(epoch)
+    assert len(opt.train_data) == 14
+    assert opt.train_statistics()[1] == max(zc_api[str(m.arch_hash)]["val_accuracy"] for m in opt.train_data)
+
+
+def test_doctor_finds_this_naslib() -> None:
+    proc = subprocess.run([sys.executable, "-m", "naslib_swap", "doctor", "--naslib", "--format", "json"],
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                              [NASLIB_ROOT, str(Path(__file__).resolve().parents[1])])),
+                          capture_output=True, text=True, timeout=300)
+    checks = {c["what"]: c for c in json.loads(proc.stdout)["checks"]}
+    assert checks["NASLib"]["status"] == "ok" and checks["NASLib"]["found"].startswith(nl.branch())
+    for dist in ("numpy", "pandas", "scikit-learn"):
+        assert checks[dist]["status"] == "ok"  # the pins this environment needs to pass the tests above

@@ -5,6 +5,7 @@ Errors caused by the user (:class:`~naslib_swap.errors.NaslibSwapError`) print a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
@@ -12,6 +13,7 @@ import sys
 from typing import NoReturn, Sequence
 
 from .._version import __version__
+from ..data.official import groundtruth_override
 from ..errors import NaslibSwapError
 
 
@@ -29,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "on NASLib's benchmarks.",
     )
     parser.add_argument("--version", action="version", version=f"naslib-swap {__version__}")
+    parser.add_argument("--groundtruth", default=None, metavar="FILE",
+                        help="an official benchmark file (NAS-Bench-201 .pth, NATS-Bench topology .pbz2, "
+                             "TransNAS-Bench-101 .pth) as the ground truth of every command (a trusted file: it is "
+                             "unpickled)")
+    parser.add_argument("--groundtruth-epochs", type=int, default=None, metavar="N",
+                        help="read --groundtruth at N training epochs (NB201/NATS: 12 or 200, default 200)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         if not info.name.startswith("_"):
@@ -43,7 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        rc = args.func(args)
+        with contextlib.ExitStack() as stack:
+            if getattr(args, "groundtruth", None):
+                stack.enter_context(groundtruth_override(args.groundtruth, args.groundtruth_epochs))
+            rc = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
     except NaslibSwapError as e:
         print(f"naslib-swap: error: {e}{_flag_hint(parser, args, e)}", file=sys.stderr)

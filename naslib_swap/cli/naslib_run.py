@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import runpy
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _config_optimizer(path: Path, overrides: list[str]) -> Any:
-    with open(path) as f:
-        cfg = yaml.safe_load(f) or {}
-    opt = cfg.get("optimizer") if isinstance(cfg, dict) else None
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        with open(path) as f:
+            cfg = yaml.safe_load(f) or {}
+    except yaml.YAMLError as exc:
+        raise NaslibSwapError(f"NASLib config {path} is not valid YAML ({str(exc).splitlines()[0]}); fix the file") \
+            from None
+    if not isinstance(cfg, dict):
+        raise NaslibSwapError(f"NASLib config {path} is not a YAML mapping; write KEY: VALUE lines")
+    return cfg
+
+
+def _config_optimizer(cfg: dict[str, Any], overrides: list[str]) -> Any:
+    opt = cfg.get("optimizer")
     for key, value in zip(overrides[::2], overrides[1::2]):
         if key == "optimizer":
             opt = value
@@ -59,24 +70,35 @@ def run(args: argparse.Namespace) -> int:
     if len(overrides) % 2:
         raise NaslibSwapError(f"overrides come in KEY VALUE pairs, got an odd number: {' '.join(overrides)}")
 
-    # NASLib binds sys.argv[1:] as a default argument of naslib.utils.utils.parse_args when it is first imported:
-    # set argv before importing naslib, and re-bind the default when it was imported earlier in this process.
+    cfg = _read_config(config)
+
+    # NASLib binds sys.argv[1:] as a default argument of its parse_args when it is first imported: set argv before
+    # importing naslib, and re-bind the default (checked) when it was imported earlier in this process.
     sys.argv = ["naslib-run", "--config-file", str(config), *overrides]
     from ..integrations import naslib as nl  # NaslibNotAvailableError (a NaslibSwapError) when NASLib is missing
 
-    nl.bind_argv(sys.argv[1:])
+    optimizer = _config_optimizer(cfg, overrides)
+    ours = optimizer is not None and nl.naslib_optimizer_name(str(optimizer)) in nl.optimizer_classes()
+    with tempfile.TemporaryDirectory(prefix="naslib-swap-") as tmp:
+        if ours:
+            # A search config needs keys NASLib's parser writes into (Develop: evaluation); add the missing ones.
+            full = nl.complete_search_config(cfg)
+            if full != cfg:
+                config = Path(tmp) / config.name
+                config.write_text(yaml.safe_dump(full))
+                sys.argv[2] = str(config)
+        nl.bind_argv(sys.argv[1:])
 
-    report = nl.install(seed=args.seed)
-    print(f"naslib-swap: NASLib {report.branch}; measures installed: {', '.join(report.installed)}; "
-          f"optimizers: {', '.join(report.optimizers) or '(none)'}", file=sys.stderr)
-    if args.zc_json:
-        nl.use_zc_file(args.zc_json)
-    if args.shared_images:
-        nl.use_shared_images(args.shared_images, seed=args.seed or 0, data_root=args.data_root)
+        report = nl.install(seed=args.seed)
+        print(f"naslib-swap: NASLib {report.branch}; measures installed: {', '.join(report.installed)}; "
+              f"optimizers: {', '.join(report.optimizers) or '(none)'}", file=sys.stderr)
+        if args.zc_json:
+            nl.use_zc_file(args.zc_json)
+        if args.shared_images:
+            nl.use_shared_images(args.shared_images, seed=args.seed or 0, data_root=args.data_root)
 
-    optimizer = _config_optimizer(config, overrides)
-    if optimizer is not None and nl.naslib_optimizer_name(str(optimizer)) in nl.optimizer_classes():
-        nl.run_search_from_args()
-        return 0
-    runpy.run_path(str(nl.runner_path(args.runner)), run_name="__main__")
+        if ours:
+            nl.run_search_from_args()
+            return 0
+        runpy.run_path(str(nl.runner_path(args.runner)), run_name="__main__")
     return 0

@@ -120,6 +120,42 @@ def combine(table: pd.DataFrame, proxies: Sequence[str], method: str = "rank_sum
     return np.sum(np.log(ranks), axis=0)
 
 
+def combine_reference(reference: pd.DataFrame, table: pd.DataFrame, proxies: Sequence[str],
+                      method: str = "rank_sum") -> np.ndarray:
+    """Like :func:`combine`, but each proxy is ranked against a fixed ``reference`` population (e.g. the fit sample).
+
+    A row's score no longer depends on the other rows of ``table``, so one architecture queried alone (as NASLib's
+    Bananas acquisition does) scores the same as inside a batch. ``rank_sum``: sum over proxies of the mid-rank
+    empirical CDF in the reference, :math:`(\\#\\{r < x\\} + \\#\\{r \\le x\\}) / 2n`; ``rank_product``: sum of
+    :math:`\\log(1 + n\\,\\mathrm{cdf})`; ``zscore``: mean of :math:`(x - \bar r) / s_r`.
+
+    Example:
+        >>> ref = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [4.0, 3.0, 2.0, 1.0]})
+        >>> combine_reference(ref, pd.DataFrame({"a": [2.5, 0.0], "b": [2.5, 9.0]}), ["a", "b"]).tolist()
+        [1.0, 1.0]
+    """
+    if method not in COMBINE_METHODS:
+        raise LibraError(f"unknown LIBRA combination '{method}'; known: {', '.join(COMBINE_METHODS)}")
+    missing = [p for p in proxies if p not in table.columns or p not in reference.columns]
+    if missing:
+        raise LibraError(f"no column(s) {', '.join(missing)} to score; score them first or choose another pool")
+    if not proxies:
+        raise LibraError("nothing to combine: no proxy chosen")
+    out = np.zeros(len(table))
+    for p in proxies:
+        ref = np.sort(_finite(reference[p].to_numpy()))
+        x = _finite(table[p].to_numpy())
+        if method == "zscore":
+            fin = ref[np.isfinite(ref)]
+            mu, sd = (fin.mean(), fin.std()) if len(fin) else (0.0, 0.0)
+            x = np.where(np.isfinite(x), x, fin.min() if len(fin) else 0.0)
+            out += (x - mu) / sd if sd > 0 else 0.0
+            continue
+        cdf = (np.searchsorted(ref, x, "left") + np.searchsorted(ref, x, "right")) / (2.0 * len(ref))
+        out += cdf if method == "rank_sum" else np.log1p(len(ref) * cdf)
+    return out / len(proxies) if method == "zscore" else out
+
+
 @dataclass
 class LibraFit:
     """LIBRA's choice on a fit sample and the statistics behind it (plain data; ``as_dict`` for JSON)."""

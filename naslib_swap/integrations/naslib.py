@@ -13,7 +13,8 @@ What NASLib expects and how it is met:
 
 * NASLib's measure decorator (``measures.measure(name, bn=True, copy_net=True)``) deep-copies the graph, moves it to
   the device and calls ``func(net, inputs, targets, loss_fn=, split_data=)``; its reduction (``sum_arr``) sums a
-  list of tensors, so every measure returns ``[torch.tensor(score)]``.
+  list of tensors, so every measure returns ``[torch.tensor(score, dtype=torch.float64)]`` (float64: exact
+  integer counts up to 2**53).
 * The proxy runs through :func:`naslib_swap.proxies.base.compute_proxy` (its BN mode, label and gradient rules) with
   a :class:`~naslib_swap.proxies.base.ProxyContext` whose device comes from the net's parameters, whose generator is
   seeded from :func:`install`'s ``seed`` and whose size prior / arch builder come from our space of the same name
@@ -30,8 +31,6 @@ Example (needs a NASLib checkout on ``sys.path``):
 """
 from __future__ import annotations
 
-import collections
-import collections.abc
 import importlib
 import os
 import sys
@@ -49,6 +48,7 @@ from ..proxies.base import ProxyContext, compute_proxy
 from ..registry import PROXIES, SEARCHES, SPACES, ProxySpec
 from ..rng import make_generator
 from ..types import Batch
+from .compat import NASLIB_PINS, add_collections_aliases, installed_version, version_problems
 
 
 class NaslibNotAvailableError(NaslibSwapError, ImportError):
@@ -59,11 +59,9 @@ class NaslibIntegrationError(NaslibSwapError, RuntimeError):
     """A NASLib object we cannot adapt (unknown layout, missing optimizer, a feature not built yet)."""
 
 
-# Develop imports ``collections.Iterable`` (removed in Python 3.10) in naslib/predictors/gp; without these aliases
-# ``import naslib.predictors`` fails there. Only missing names are added; nothing existing is replaced.
-for _alias in ("Iterable", "Mapping", "MutableMapping", "Sequence", "Callable"):
-    if not hasattr(collections, _alias):
-        setattr(collections, _alias, getattr(collections.abc, _alias))
+# Develop imports ``collections.Iterable`` (removed in Python 3.10) in naslib/predictors/gp; the package root already
+# added the aliases (so ``import naslib_swap`` first is enough); again here in case someone removed them since.
+add_collections_aliases()
 
 try:
     import naslib  # noqa: F401
@@ -75,25 +73,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 def compatibility_problems() -> list[str]:
     """Installed package versions known to break NASLib (some silently); empty when the pins hold."""
-    from importlib import metadata
-
-    def major_minor(dist: str) -> tuple[int, int] | None:
-        try:
-            parts = metadata.version(dist).split(".")
-            return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or 0)
-        except (metadata.PackageNotFoundError, ValueError, IndexError):
-            return None
-
-    problems = []
-    np_v, pd_v, sk_v = major_minor("numpy"), major_minor("pandas"), major_minor("scikit-learn")
-    if np_v and np_v >= (2, 0):
-        problems.append("numpy>=2: NASLib's zc-api lookups by str(arch) raise KeyError; pin numpy<2")
-    if pd_v and pd_v >= (3, 0):
-        problems.append("pandas>=3: pin pandas<3 for NASLib")
-    if sk_v and sk_v >= (1, 6):
-        problems.append("scikit-learn>=1.6: NASLib's compute_scores returns NaN correlations silently; "
-                        "pin scikit-learn<1.6")
-    return problems
+    found = version_problems({d: installed_version(d) for d in NASLIB_PINS})
+    return [f"{problem}; {fix}" for problem, fix in found]
 
 
 for _problem in compatibility_problems():
@@ -106,11 +87,21 @@ MEASURE_MODULES = ("naslib.predictors.pruners.measures", "naslib.predictors.util
 def measures_module() -> Any:
     """NASLib's measure registry module for whichever branch is installed."""
     errors = []
+    missing = set()
     for name in MEASURE_MODULES:
         try:
             return importlib.import_module(name)
         except ImportError as exc:
             errors.append(f"{name}: {exc}")
+            dep = getattr(exc, "name", None) or ""
+            if isinstance(exc, ModuleNotFoundError) and dep and not dep.startswith("naslib"):
+                missing.add(dep.split(".")[0])
+    if missing:
+        raise NaslibIntegrationError(
+            f"NASLib needs {', '.join(sorted(missing))}, which is not installed: pip install "
+            f"{' '.join(sorted(missing))} (Develop's predictors need lightgbm ngboost pybnn nasbench_pytorch pyro-ppl "
+            f"grakel; then re-pin scikit-learn<1.6; see docs/naslib.md)"
+        )
     raise NaslibIntegrationError(
         "found no NASLib measure registry (" + "; ".join(errors) + "); use NASLib's zerocost or Develop branch"
     )
@@ -140,6 +131,7 @@ class InstallReport:
         naslib_owned: names NASLib already had (its own implementation is kept).
         population: population proxies, not per-graph measures (score their inputs and combine outside NASLib).
         optimizers: NASLib optimizer names of our searches (see :func:`optimizer_classes`).
+        ensembles: ``predictor_type`` names NASLib's ``Ensemble`` now builds from us (``libra``).
         branch: the NASLib layout found.
     """
 
@@ -147,6 +139,7 @@ class InstallReport:
     naslib_owned: list[str] = field(default_factory=list)
     population: list[str] = field(default_factory=list)
     optimizers: list[str] = field(default_factory=list)
+    ensembles: list[str] = field(default_factory=list)
     branch: str = ""
 
 
@@ -205,7 +198,8 @@ def make_measure(spec: ProxySpec) -> Callable[..., list[torch.Tensor]]:
                       "NASLib dataloader batch")
         # NASLib's wrapper already deep-copied the graph; compute_proxy sets the BN mode the proxy declares.
         score = compute_proxy(spec, net, batch, ctx, copy_net=False)
-        return [torch.tensor(score)]
+        # float64: NASLib sums this list; float32 would round counts above 2**24 (SWAP's can be that large)
+        return [torch.tensor(score, dtype=torch.float64)]
 
     naslib_measure.__name__ = f"naslib_swap_{spec.name}"
     naslib_measure.__doc__ = f"naslib-swap proxy '{spec.name}': {spec.description}"
@@ -242,6 +236,7 @@ def install(seed: int | None = None) -> InstallReport:
     """
     report = install_measures(seed)
     report.optimizers = sorted(optimizer_classes())
+    report.ensembles = install_libra_ensemble()
     return report
 
 
@@ -429,7 +424,9 @@ def get_optimizer(name: str, config: Any) -> Any:
 # LIBRA inside NASLib
 # ---------------------------------------------------------------------------------------------------------------
 
-_LIBRA_CLASS: list[type] = []
+_LIBRA_CLASSES: dict[str, type] = {}
+LIBRA = "libra"
+"""The ``predictor_type`` under which NASLib's ``Ensemble`` (and so Bananas, NPENAS) builds LIBRA after install()."""
 
 
 def _zc_table(rows: list[dict[str, Any]]) -> Any:
@@ -438,66 +435,219 @@ def _zc_table(rows: list[dict[str, Any]]) -> Any:
     return pd.DataFrame([{k: (v["score"] if isinstance(v, dict) else v) for k, v in r.items()} for r in rows])
 
 
-def libra_predictor_class() -> type:
-    """The NASLib ``Predictor`` subclass that fits LIBRA (:mod:`naslib_swap.ensemble.libra`) on zc scores.
+class LibraModel:
+    """What NASLib's ``ZCEnsembleEvaluator`` reads as ``ensemble.ensemble[0].model``: the chosen proxies.
 
-    It takes zero-cost scores as NASLib's zc ensembles do: ``set_pre_computations(xtrain_zc_info=
-    {"zero_cost_scores": [dict per arch]})`` before ``fit(xtrain, ytrain)``, and ``query(xtest, info)`` with ``info``
-    a list of ``{"zero_cost_scores": dict}``. ``fit`` runs LIBRA's Algorithm 1 on the training archs (``ytrain`` is
-    the ground truth; ``params`` must be among the scores); ``query`` returns the combined score of the chosen
-    proxies over the queried population (a ranking score, not an accuracy).
+    ``get_fscore()`` gives every chosen proxy the same importance (the rank-sum combination weighs them equally) and
+    leaves the rest out, as XGBoost leaves out features it never split on.
     """
-    if _LIBRA_CLASS:
-        return _LIBRA_CLASS[0]
-    try:
-        from ..ensemble import libra
-    except ImportError:
+
+    def __init__(self, fit: Any) -> None:
+        self.fit = fit
+
+    def get_fscore(self) -> dict[str, float]:
+        return {name: 1.0 / len(self.fit.chosen) for name in self.fit.chosen}
+
+
+def _libra_hyperparams(defaults: dict[str, Any], params: dict[str, Any] | None) -> dict[str, Any]:
+    from ..ensemble import libra
+
+    merged = {**defaults, **(params or {})}
+    if merged["combine"] not in libra.COMBINE_METHODS:
+        raise NaslibIntegrationError(f"unknown LIBRA combine '{merged['combine']}'; known: "
+                                     f"{', '.join(libra.COMBINE_METHODS)}")
+    return merged
+
+
+def _libra_fit(pred: Any, ytrain: Any) -> float:
+    from ..ensemble import libra
+
+    if pred.train_zc is None:
         raise NaslibIntegrationError(
-            "LIBRA inside NASLib needs naslib_swap.ensemble.libra, which is not installed in this checkout"
-        ) from None
+            "LIBRA needs zero-cost scores: call set_pre_computations(xtrain_zc_info={'zero_cost_scores': [...]}) "
+            "first (NASLib: set zc_ensemble True and list zc_names)"
+        )
+    table = _zc_table(pred.train_zc)
+    if libra.PARAMS not in table.columns:
+        raise NaslibIntegrationError(
+            f"LIBRA's bias matching needs '{libra.PARAMS}' among the zero-cost scores; add it to zc_names "
+            f"(have: {', '.join(map(str, table.columns))})"
+        )
+    table[libra.TARGET] = [float(v) for v in ytrain]
+    pool = pred.zc_names or [c for c in table.columns if c != libra.TARGET]
+    pred.fit_result = libra.libra_select(table, pool, tolerance=pred.tolerance, combine_method=pred.combine)
+    pred.reference = table
+    pred.model = LibraModel(pred.fit_result)
+    return 0.0
+
+
+def _libra_feature_map(pred: Any) -> dict[str, str]:
+    # zc name -> feature name in get_fscore(): the same names (NASLib's XGBoost maps them to f0, f1, ...)
+    names = pred.zc_names or (list(pred.fit_result.spearman) if pred.fit_result is not None else [])
+    return {name: name for name in names}
+
+
+def _libra_query(pred: Any, info: Any) -> Any:
+    from ..ensemble import libra
+
+    if pred.fit_result is None:
+        raise NaslibIntegrationError("LIBRA query before fit(): fit it on labelled archs first")
+    if info is None:
+        raise NaslibIntegrationError("LIBRA query needs info=[{'zero_cost_scores': {...}}, ...] "
+                                     "(NASLib: set zc_ensemble True)")
+    table = _zc_table([d["zero_cost_scores"] for d in info])
+    return libra.combine_reference(pred.reference, table, pred.fit_result.chosen, pred.combine)
+
+
+def libra_predictor_class() -> type:
+    """The NASLib ``Predictor`` that fits LIBRA (:mod:`naslib_swap.ensemble.libra`) on zero-cost scores.
+
+    NASLib's predictor contract, as its zc ensembles (``Ensemble``, ``ZCEnsembleEvaluator``, Bananas, NPENAS) use it:
+
+    * ``set_pre_computations(xtrain_zc_info={"zero_cost_scores": [dict per arch]})`` before ``fit(xtrain, ytrain)``;
+      ``fit`` runs LIBRA's Algorithm 1 on the training archs (``ytrain`` is the ground truth; ``params`` must be among
+      the scores, for the bias matching). The arch encodings ``xtrain`` are not used: LIBRA is zero-cost only.
+    * ``query(xtest, info)`` with ``info`` a list of ``{"zero_cost_scores": dict}``: the chosen proxies' rank sum,
+      each proxy ranked against the training archs (:func:`~naslib_swap.ensemble.libra.combine_reference`), so one
+      arch queried alone scores as it would in a batch. **A ranking score, not an accuracy**: NASLib's Spearman and
+      Kendall tau of it are meaningful, its MAE/RMSE/Pearson are not.
+    * ``default_hyperparams`` / ``set_hyperparams`` / ``get_hyperparams`` / ``set_random_hyperparams``:
+      ``tolerance`` (the Spearman window, 0.1) and ``combine`` (``rank_sum``, ``zscore``, ``rank_product``).
+    * ``model.get_fscore()`` (:class:`LibraModel`) and ``zc_to_features_map``: the chosen proxies as feature
+      importances, keyed by zc name.
+    """
+    if "predictor" not in _LIBRA_CLASSES:
+        _LIBRA_CLASSES["predictor"] = _build_libra_predictor_class()
+    return _LIBRA_CLASSES["predictor"]
+
+
+def _build_libra_predictor_class() -> type:
+    import numpy as np
     from naslib.predictors.predictor import Predictor
 
+    from ..ensemble import libra
+
     class LibraPredictor(Predictor):  # type: ignore[misc, valid-type]
+        default_hyperparams = {"tolerance": libra.DEFAULT_TOLERANCE, "combine": "rank_sum"}
+
         def __init__(self, zc_names: list[str] | None = None, tolerance: float = libra.DEFAULT_TOLERANCE,
-                     combine: str = "rank_sum", ss_type: str | None = None) -> None:
+                     combine: str = "rank_sum", ss_type: str | None = None, encoding_type: Any = None,
+                     hpo_seed: int = 0, **_: Any) -> None:
             super().__init__(ss_type=ss_type)
             self.zc_names = list(zc_names) if zc_names else None
-            self.tolerance = tolerance
-            self.combine = combine
+            self.encoding_type = encoding_type
+            self.hyperparams: dict[str, Any] = {}
+            self.set_hyperparams({"tolerance": tolerance, "combine": combine})
+            self._hpo_rng = np.random.default_rng(hpo_seed)
             self.train_zc: list[dict[str, Any]] | None = None
+            self.reference: Any = None
             self.fit_result: Any = None
+            self.model: LibraModel | None = None
+
+        @property
+        def tolerance(self) -> float:
+            return float(self.hyperparams["tolerance"])
+
+        @property
+        def combine(self) -> str:
+            return str(self.hyperparams["combine"])
+
+        def set_hyperparams(self, params: dict[str, Any] | None) -> None:
+            self.hyperparams = _libra_hyperparams(self.default_hyperparams, params)
+
+        def get_hyperparams(self) -> dict[str, Any]:
+            return dict(self.hyperparams)
+
+        def set_random_hyperparams(self) -> dict[str, Any]:
+            # NASLib's HPO loop: a random window width and combination (own generator, no global state)
+            params = {"tolerance": float(self._hpo_rng.choice([0.05, 0.1, 0.15, 0.2])),
+                      "combine": str(self._hpo_rng.choice(libra.COMBINE_METHODS))}
+            self.set_hyperparams(params)
+            return params
 
         def set_pre_computations(self, unlabeled: Any = None, xtrain_zc_info: Any = None, xtest_zc_info: Any = None,
                                  unlabeled_zc_info: Any = None) -> None:
             if xtrain_zc_info is not None:
                 self.train_zc = list(xtrain_zc_info["zero_cost_scores"])
 
+        @property
+        def zc_to_features_map(self) -> dict[str, str]:
+            return _libra_feature_map(self)
+
         def fit(self, xtrain: Any, ytrain: Any, train_info: Any = None, **kwargs: Any) -> float:
-            if self.train_zc is None:
-                raise NaslibIntegrationError(
-                    "LibraPredictor.fit needs zero-cost scores: call set_pre_computations(xtrain_zc_info="
-                    "{'zero_cost_scores': [...]}) first"
-                )
-            table = _zc_table(self.train_zc)
-            table[libra.TARGET] = list(ytrain)
-            pool = self.zc_names or [c for c in table.columns if c != libra.TARGET]
-            self.fit_result = libra.libra_select(table, pool, tolerance=self.tolerance, combine_method=self.combine)
-            return 0.0
+            return _libra_fit(self, ytrain)
 
         def query(self, xtest: Any, info: Any = None) -> Any:
-            if self.fit_result is None:
-                raise NaslibIntegrationError("LibraPredictor.query before fit(): fit it on labelled archs first")
-            if info is None:
-                raise NaslibIntegrationError("LibraPredictor.query needs info=[{'zero_cost_scores': {...}}, ...]")
-            return self.fit_result.score(_zc_table([d["zero_cost_scores"] for d in info]))
+            return _libra_query(self, info)
 
-    _LIBRA_CLASS.append(LibraPredictor)
     return LibraPredictor
 
 
 def libra_predictor(*args: Any, **kwargs: Any) -> Any:
     """An instance of :func:`libra_predictor_class` (``zc_names``, ``tolerance``, ``combine``, ``ss_type``)."""
     return libra_predictor_class()(*args, **kwargs)
+
+
+def _libra_members(ensemble: Any) -> list[Any]:
+    cls = libra_predictor_class()
+    names = getattr(ensemble, "zc_names", None)
+    return [cls(zc_names=names, ss_type=ensemble.ss_type, hpo_seed=i) for i in range(ensemble.num_ensemble)]
+
+
+def libra_ensemble_class() -> type:
+    """NASLib's ``Ensemble`` with LIBRA members: pass it wherever NASLib takes an ensemble.
+
+    ``LibraEnsemble(num_ensemble=1, zc_names=None, ss_type=None, config=None)`` goes to NASLib's unmodified
+    ``ZCEnsembleEvaluator.evaluate(ensemble, loader)``; members are :func:`libra_predictor_class` instances (LIBRA
+    is deterministic, so ``num_ensemble`` > 1 only repeats it). After :func:`install`, NASLib's own ``Ensemble``
+    also builds LIBRA for ``predictor_type="libra"`` (how Bananas and NPENAS read ``search.predictor_type``).
+    """
+    if "ensemble" in _LIBRA_CLASSES:
+        return _LIBRA_CLASSES["ensemble"]
+    from naslib.predictors.ensemble import Ensemble
+
+    class LibraEnsemble(Ensemble):  # type: ignore[misc, valid-type]
+        def __init__(self, num_ensemble: int = 1, zc_names: list[str] | None = None, ss_type: str | None = None,
+                     config: Any = None, encoding_type: Any = None, hpo_wrapper: bool = True, zc: bool = True,
+                     zc_only: bool = True, predictor_type: str = LIBRA) -> None:
+            super().__init__(encoding_type=encoding_type, num_ensemble=num_ensemble, predictor_type=LIBRA,
+                             ss_type=ss_type, hpo_wrapper=hpo_wrapper, config=config, zc=zc, zc_only=zc_only)
+            self.zc_names = list(zc_names) if zc_names else None
+
+        def get_ensemble(self) -> list[Any]:
+            return _libra_members(self)
+
+    _LIBRA_CLASSES["ensemble"] = LibraEnsemble
+    return LibraEnsemble
+
+
+def install_libra_ensemble() -> list[str]:
+    """Make NASLib's own ``Ensemble`` build LIBRA for ``predictor_type="libra"`` (idempotent); returns ``["libra"]``.
+
+    NASLib's ``Ensemble.get_ensemble`` keeps its predictors in a local dict, so there is no registry to add to; the
+    method is wrapped once: ``"libra"`` gets LIBRA members, every other type NASLib's own. Where NASLib's ensemble
+    module cannot be imported (Develop without its predictor dependencies) nothing is wrapped and ``[]`` returned.
+    """
+    try:
+        from naslib.predictors.ensemble import Ensemble
+    except ImportError as exc:
+        warnings.warn(f"naslib-swap: NASLib's Ensemble is not importable ({exc}); LIBRA is not available as "
+                      f"predictor_type 'libra'", RuntimeWarning, stacklevel=2)
+        return []
+
+    original = Ensemble.get_ensemble
+    if getattr(original, "_naslib_swap", False):
+        return [LIBRA]
+
+    def get_ensemble(self: Any) -> list[Any]:
+        if self.predictor_type == LIBRA:
+            return _libra_members(self)
+        return original(self)
+
+    get_ensemble._naslib_swap = True  # type: ignore[attr-defined]
+    get_ensemble.__doc__ = original.__doc__
+    Ensemble.get_ensemble = get_ensemble
+    return [LIBRA]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -539,8 +689,6 @@ def use_zc_file(path: str | os.PathLike[str]) -> None:
     """
     import json
 
-    import naslib.utils as nutils
-
     target = Path(path)
     if not target.exists():
         raise NaslibIntegrationError(f"zc file or folder {target} does not exist; run `naslib-swap export` first")
@@ -555,11 +703,7 @@ def use_zc_file(path: str | os.PathLike[str]) -> None:
             raise NaslibIntegrationError(f"{f} has no dataset '{dataset}'; it has {', '.join(data)}")
         return data[dataset]
 
-    nutils.get_zc_benchmark_api = get_zc_benchmark_api  # type: ignore[attr-defined]
-    for modname in ("naslib.utils.get_dataset_api", "naslib.utils.utils"):
-        mod = sys.modules.get(modname)
-        if mod is not None and hasattr(mod, "get_zc_benchmark_api"):
-            setattr(mod, "get_zc_benchmark_api", get_zc_benchmark_api)
+    replace_naslib_function("get_zc_benchmark_api", get_zc_benchmark_api)
 
 
 def use_shared_images(n: int = 256, seed: int = 0, data_root: str | os.PathLike[str] | None = None) -> None:
@@ -570,7 +714,6 @@ def use_shared_images(n: int = 256, seed: int = 0, data_root: str | os.PathLike[
     :mod:`naslib_swap.data.images` (real images where the shared data folder has them, else the named stand-in) as
     train, valid and test loaders (the batch's ``source`` names which).
     """
-    import naslib.utils.utils as nuu
     from torch.utils.data import DataLoader, TensorDataset
 
     from ..data.images import image_batches
@@ -589,16 +732,91 @@ def use_shared_images(n: int = 256, seed: int = 0, data_root: str | os.PathLike[
         loader = DataLoader(ds, batch_size=bs, shuffle=False)
         return loader, loader, loader, None, None
 
-    nuu.get_train_val_loaders = get_train_val_loaders
+    replace_naslib_function("get_train_val_loaders", get_train_val_loaders)
+
+
+# Where NASLib keeps its helpers: ``naslib.utils.utils`` on zerocost, the ``naslib.utils`` package on Develop (which
+# has no ``utils.utils``); ``naslib.utils`` re-exports them on both, and Develop's ``dataset``/``get_dataset_api``
+# modules define some of them.
+UTILS_MODULES = ("naslib.utils", "naslib.utils.utils", "naslib.utils.dataset", "naslib.utils.get_dataset_api")
+
+
+def _naslib_utils_modules() -> list[Any]:
+    mods = []
+    for name in UTILS_MODULES:
+        try:
+            mods.append(importlib.import_module(name))
+        except ImportError:
+            continue  # not on this branch
+    return mods
+
+
+def replace_naslib_function(name: str, new: Callable[..., Any]) -> list[str]:
+    """Put ``new`` in place of NASLib's helper ``name`` wherever NASLib holds it; returns the modules changed.
+
+    NASLib modules import helpers by name (``from naslib.utils.utils import get_train_val_loaders`` in Bananas), so
+    the helper's home module and every already imported ``naslib`` module holding the same function get ``new``;
+    modules imported later read it from the home module.
+    """
+    originals = {id(getattr(m, name)) for m in _naslib_utils_modules() if hasattr(m, name)}
+    if not originals:
+        raise NaslibIntegrationError(f"NASLib has no '{name}' in {', '.join(UTILS_MODULES)}; use its zerocost or "
+                                     f"Develop branch")
+    changed = []
+    for modname, mod in list(sys.modules.items()):
+        if mod is None or not (modname == "naslib" or modname.startswith("naslib.")):
+            continue
+        current = getattr(mod, name, None)
+        if current is not None and (id(current) in originals or getattr(current, "_naslib_swap", False)):
+            setattr(mod, name, new)
+            changed.append(modname)
+    new._naslib_swap = True  # type: ignore[attr-defined]  # a later replacement replaces this one too
+    return changed
 
 
 def bind_argv(args: list[str]) -> None:
-    """Make NASLib's ``parse_args()`` read ``args`` (its default ``args=sys.argv[1:]`` is bound at import time)."""
-    mod = sys.modules.get("naslib.utils.utils")
-    if mod is not None and getattr(mod, "parse_args", None) is not None and mod.parse_args.__defaults__:
-        defaults = list(mod.parse_args.__defaults__)
-        defaults[-1] = list(args)
-        mod.parse_args.__defaults__ = tuple(defaults)
+    """Make NASLib's ``parse_args()`` read ``args`` (its default ``args=sys.argv[1:]`` is bound at import time).
+
+    Raises:
+        NaslibIntegrationError: NASLib's parser still reads other arguments afterwards (it would run another config).
+    """
+    bound = 0
+    for mod in _naslib_utils_modules():
+        fn = getattr(mod, "parse_args", None)
+        if fn is not None and fn.__defaults__:
+            defaults = list(fn.__defaults__)
+            defaults[-1] = list(args)
+            fn.__defaults__ = tuple(defaults)
+            bound += 1
+    parsed = None
+    for mod in _naslib_utils_modules():
+        if getattr(mod, "parse_args", None) is not None:
+            parsed = mod.parse_args()
+            break
+    want = args[args.index("--config-file") + 1] if "--config-file" in args else None
+    if not bound or parsed is None or getattr(parsed, "config_file", None) != want:
+        raise NaslibIntegrationError(
+            f"could not make NASLib's parse_args read {' '.join(args)} (it reads "
+            f"{getattr(parsed, 'config_file', None)!r}); NASLib would run another config: use its zerocost or "
+            f"Develop branch"
+        )
+
+
+def complete_search_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The keys NASLib's ``get_config_from_args`` needs for a search config, added where missing (a copy).
+
+    zerocost builds the output path from ``predictor``; Develop's ``nas`` config type writes into
+    ``config.evaluation`` and ``config.search``.
+    """
+    out = dict(cfg)
+    out.setdefault("predictor", "none")
+    out.setdefault("config_type", "search")
+    out.setdefault("out_dir", "run")
+    if not isinstance(out.get("search"), dict):
+        out["search"] = {}
+    if not isinstance(out.get("evaluation"), dict):
+        out["evaluation"] = {}
+    return out
 
 
 def run_search_from_args() -> Any:
@@ -625,8 +843,17 @@ def run_search_with_trainer(config: Any) -> Any:
     except (FileNotFoundError, OSError, KeyError, NotImplementedError, AssertionError):
         dataset_api = None  # NASLib's benchmark pickles are optional; the shared ground truth is used instead
     opt.adapt_search_space(space, dataset_api=dataset_api)
+    os.makedirs(Path(config.save) / "search", exist_ok=True)  # Trainer checkpoints there; not every parser makes it
     trainer = Trainer(opt, config, lightweight_output=True)
-    trainer.search(resume_from="", report_incumbent=False)
+
+    def record_model_size(epoch: int) -> None:
+        # Trainer reads get_model_size() once, before the search has found anything; log the found arch's count.
+        record = getattr(trainer, "errors_dict", None) or getattr(trainer, "search_trajectory", None)
+        if record is not None and opt.result is not None:
+            record["params"] = opt.get_model_size()
+            trainer._log_to_json()
+
+    trainer.search(resume_from="", after_epoch=record_model_size, report_incumbent=False)
     return trainer
 
 
