@@ -7,7 +7,7 @@ from typing import Any
 
 from ..grammar import parse_range
 from ..suite.config import resolve
-from ._common import print_json, print_table
+from ._common import add_protocol, print_json, print_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-root", default=None, help="shared data folder")
     p.add_argument("--device", default=None, help="cpu or cuda")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    add_protocol(p, default=None)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. archs=200 threads=2")
     p.set_defaults(func=run)
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         "seeds": parse_range(args.seeds) if args.seeds else None, "archs": args.archs,
         "baselines": args.baselines, "unique": args.unique, "workers": args.workers,
         "batch_size": args.batch_size, "data_root": args.data_root, "device": args.device,
+        "protocol": args.protocol,
     }
     cfg = resolve(args.config, flags, args.overrides)
     summary = run_correlation(cfg, args.db, progress=not args.no_progress)
