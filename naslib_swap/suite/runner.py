@@ -182,10 +182,10 @@ def _check_hash(store: st.Store, cfg: dict[str, Any], chash: str) -> None:
 
 def _protocol_hashes(store: st.Store, cfg: dict[str, Any]) -> set[str]:
     """Config hashes of the runs of this space/dataset under the same protocol (their labels keep protocols apart)."""
-    runs = store.frame("SELECT config_hash, config FROM runs WHERE space=? AND dataset=?",
-                       (cfg["space"], cfg["dataset"]))
+    runs = store.conn.execute("SELECT config_hash, config FROM runs WHERE space=? AND dataset=?",
+                              (cfg["space"], cfg["dataset"])).fetchall()  # a plain read: pandas would touch the WAL
     mine = cfg.get("protocol") or "suite"
-    others = {h for h, c in zip(runs.config_hash, runs.config) if (json.loads(c).get("protocol") or "suite") != mine}
+    others = {h for h, c in runs if (json.loads(c).get("protocol") or "suite") != mine}
     return store.config_hashes(cfg["space"], cfg["dataset"]) - others
 
 
