@@ -127,10 +127,10 @@ TABLES: dict[str, Table] = {
 }
 
 NOT_YET = {
-    "lswag-tab1": "L-SWAG Tab. 1 (LIBRA rows) needs the LIBRA pipeline over the suite's 13 proxies: run "
-                  "`naslib-swap libra` (docs/results/lswag_libra.md)",
-    "teg-tab2": "TEG-NAS Tab. 2 is a search table: run `naslib-swap search --method teg-prune --protocol teg-paper`",
-    "zcpt-tab2": "Zero-Cost-PT Tab. 2 is a search table: run `naslib-swap search --method zc-pt --protocol zcpt-paper`",
+    "lswag-tab1": "L-SWAG Tab. 1 (LIBRA rows) needs the LIBRA pipeline over the suite's 13 proxies: use the libra "
+                  "command (docs/results/lswag_libra.md)",
+    "teg-tab2": "TEG-NAS Tab. 2 is a search table: run the teg-prune search under the teg-paper protocol, 4 seeds",
+    "zcpt-tab2": "Zero-Cost-PT Tab. 2 is a search table: run the zc-pt search under the zcpt-paper protocol",
 }
 
 
@@ -144,8 +144,7 @@ def get_table(name: str) -> Table:
     if name in NOT_YET:
         raise ReproduceError(f"table {name!r} is not reproducible by this command yet: {NOT_YET[name]}",
                              param="table")
-    raise ReproduceError(f"unknown table {name!r}; known: {', '.join(TABLES)} (see `naslib-swap reproduce --list`)",
-                         param="table")
+    raise ReproduceError(f"unknown table {name!r}; known: {', '.join(TABLES)}", param="table")
 
 
 def get_scale(scale: str | Scale) -> Scale:
