@@ -7,7 +7,8 @@ from __future__ import annotations
 from ._version import __version__
 from .errors import NaslibSwapError
 from .integrations.compat import add_collections_aliases
-from .proxies.base import Batch, PopulationScore, ProxyCall, ProxyContext, compute_proxy
+from .protocols import Protocol, get_protocol, protocol_names
+from .proxies.base import Batch, PopulationScore, ProxyCall, ProxyContext, apply_protocol, compute_proxy
 from .registry import (
     get_proxy,
     get_search,
@@ -29,8 +30,9 @@ from .spaces.base import SearchSpace
 add_collections_aliases()
 
 __all__ = [
-    "__version__", "ArchScorer", "Batch", "NaslibSwapError", "PopulationScore", "ProxyCall", "ProxyContext",
-    "ScoreResult", "SearchResult", "SearchSpace", "compute_proxy", "get_proxy", "get_search", "get_space",
+    "__version__", "ArchScorer", "Batch", "NaslibSwapError", "PopulationScore", "Protocol", "ProxyCall",
+    "ProxyContext", "ScoreResult", "SearchResult", "SearchSpace", "apply_protocol", "compute_proxy", "get_protocol",
+    "get_proxy", "get_search", "get_space", "protocol_names",
     "list_proxies", "list_searches", "list_spaces", "register_population_proxy", "register_proxy",
     "register_search", "register_space", "score",
 ]

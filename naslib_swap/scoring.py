@@ -20,6 +20,7 @@ from typing import Any, Iterable, Sequence
 import torch
 
 from .errors import ProxyInputError
+from .protocols import Protocol, get_protocol
 from .proxies.base import PopulationScore, ProxyCall, ProxyContext, compute_proxy, parse_calls
 from .registry import get_space
 from .rng import derive_seed, make_generator
@@ -76,11 +77,13 @@ class ArchScorer:
         device: str | torch.device = "cpu",
         data_root: str | Path | None = None,
         net_options: dict[str, Any] | None = None,
+        protocol: str | Protocol | None = None,
     ) -> None:
         self.space = get_space(space) if isinstance(space, str) else space
         self.net_options = dict(net_options or {})
         self.dataset = self.space.check_dataset(dataset)
-        self.jobs: list[ProxyCall] = parse_calls(proxies)
+        self.protocol = get_protocol(protocol)
+        self.jobs: list[ProxyCall] = parse_calls(proxies, self.protocol)
         if not self.jobs:
             raise ProxyInputError("no proxy given; name at least one (see `naslib-swap list`)", param="proxies")
         if batch_size is not None and not 1 <= batch_size <= MAX_BATCH:
@@ -91,8 +94,10 @@ class ArchScorer:
         self.data_root = data_root
 
     def batch_size_for(self, call: ProxyCall) -> int:
-        """The batch a proxy is scored on: the scorer's, else the proxy's paper default, else the space's."""
-        return self.batch_size or call.spec.batch_size or self.space.default_batch_size
+        """The batch a proxy is scored on: the scorer's, else the call's protocol's, else the proxy's paper default,
+        else the space's."""
+        return (self.batch_size or call.protocol.batch_for(call.name, self.space.name) or call.spec.batch_size
+                or self.space.default_batch_size)
 
     def leaf_jobs(self) -> list[ProxyCall]:
         """Per-arch calls, with each population proxy replaced by the per-arch proxies it combines."""
@@ -153,6 +158,7 @@ def score(
     data_root: str | Path | None = None,
     progress: bool = False,
     net_options: dict[str, Any] | None = None,
+    protocol: str | Protocol | None = None,
 ) -> list[ScoreResult]:
     """Score architectures with proxies.
 
@@ -167,12 +173,15 @@ def score(
         data_root: the shared data folder (default: ``NASLIB_SWAP_DATA`` or ``../shared/data``).
         progress: show a progress bar.
         net_options: network sizes in the space's vocabulary, e.g. tiny nets for tests.
+        protocol: a named protocol (``suite``, the default; ``swap-paper``, ``lswag-paper``, ``teg-paper``,
+            ``zcpt-paper``; see :mod:`naslib_swap.protocols`): its batch size and proxy options, under the options
+            written in a label and under ``batch_size``. Results are labelled with it.
 
     Returns:
         one :class:`ScoreResult` per (arch, proxy), in input order then proxy order.
     """
     scorer = ArchScorer(space, dataset, proxies, batch_size=batch_size, seed=seed, device=device,
-                        data_root=data_root, net_options=net_options)
+                        data_root=data_root, net_options=net_options, protocol=protocol)
     arch_list = [scorer.space.parse(a) for a in archs]
     population = [j.label for j in scorer.jobs if j.spec.needs_population]
     if population and len({scorer.space.key(a) for a in arch_list}) < 2:

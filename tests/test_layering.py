@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1] / "naslib_swap"
 
 FLOORS = {
     0: ("errors", "types", "rng", "_version", "grammar", "modelstats", "ranking"),
-    1: ("registry", "spaces", "data", "sizes"),
+    1: ("registry", "spaces", "data", "sizes", "protocols"),
     2: ("proxies",),
     3: ("scoring", "suite", "search", "ensemble"),
     4: ("cli", "integrations", "__init__", "__main__"),

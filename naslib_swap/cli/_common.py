@@ -17,6 +17,14 @@ def add_common(p: argparse.ArgumentParser, *, batch: bool = True) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 
 
+PROTOCOL_HELP = ("named protocol: suite (default), swap-paper, lswag-paper, teg-paper, zcpt-paper; explicit options "
+                 "and --batch-size override it")
+
+
+def add_protocol(p: argparse.ArgumentParser, default: str | None = "suite") -> None:
+    p.add_argument("--protocol", default=default, help=PROTOCOL_HELP)
+
+
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], floatfmt: str = "{:.6g}") -> None:
     def fmt(v: Any) -> str:
         return floatfmt.format(v) if isinstance(v, float) else str(v)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..grammar import parse_range
 from ..suite.config import resolve
-from ._common import add_scale_flags, print_json, print_table, scale_flags
+from ._common import add_protocol, add_scale_flags, print_json, print_table, scale_flags
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default=None, help="cpu or cuda")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     add_scale_flags(p)
+    add_protocol(p, default=None)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. archs=200 threads=2")
     p.set_defaults(func=run)
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         "baselines": args.baselines, "unique": args.unique, "workers": args.workers,
         "batch_size": args.batch_size, "data_root": args.data_root, "device": args.device,
         **scale_flags(args),
+        "protocol": args.protocol,
     }
     cfg = resolve(args.config, flags, args.overrides)
     summary = run_correlation(cfg, args.db, progress=not args.no_progress)

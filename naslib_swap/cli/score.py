@@ -7,7 +7,7 @@ from pathlib import Path
 from ..errors import ArchFormatError, DataNotFoundError, NaslibSwapError
 from ..registry import get_space
 from ..scoring import score
-from ._common import add_common, print_json, print_table
+from ._common import add_common, add_protocol, print_json, print_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--proxies", required=True,
                    help="comma-separated proxy names, options in brackets: reg_swap[mu=1.2]")
     add_common(p)
+    add_protocol(p)
     p.set_defaults(func=run)
 
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if not archs:
         raise NaslibSwapError("no architecture given; pass --arch '(0, 2, 3, 2, 3, 1)' or --archs-file FILE")
     rows = score(args.space, args.dataset, archs, args.proxies, batch_size=args.batch_size, seed=args.seed,
-                 device=args.device, data_root=args.data_root, progress=len(archs) > 1)
+                 device=args.device, data_root=args.data_root, progress=len(archs) > 1, protocol=args.protocol)
     data = [r.as_dict() for r in rows]
     if args.format == "json":
         print_json(data)

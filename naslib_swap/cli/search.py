@@ -6,9 +6,10 @@ from typing import Any
 
 from ..grammar import parse_assignments
 from ..modelstats import model_stats
+from ..protocols import get_protocol
 from ..registry import get_search, get_space
 from ..rng import make_generator
-from ._common import print_json, print_table
+from ._common import add_protocol, print_json, print_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    add_protocol(p)
     p.set_defaults(func=run)
 
 
@@ -31,10 +33,12 @@ def run(args: argparse.Namespace) -> int:
     space = get_space(args.space)
     space.check_dataset(args.dataset)
     method = get_search(args.method)
-    options = parse_assignments(args.option)
+    protocol = get_protocol(args.protocol)
+    options = {**protocol.search_defaults(args.method), **parse_assignments(args.option)}
     res = method(space, args.dataset, seed=args.seed, budget=args.budget, device=args.device,
                  data_root=args.data_root, progress=not args.no_progress, **options)
-    out: dict[str, Any] = {"method": args.method, "space": space.name, "dataset": args.dataset, "seed": args.seed,
+    out: dict[str, Any] = {"method": args.method, "protocol": protocol.name, "space": space.name,
+                           "dataset": args.dataset, "seed": args.seed,
                            "arch": space.key(res.arch), "arch_str": space.to_string(res.arch)}
     for metric, field in (("val", "val_acc"), ("test", "test_acc")):
         try:

@@ -19,14 +19,17 @@ import torch.nn as nn
 
 from ..errors import ProxyInputError
 from ..grammar import format_call, parse_call, split_list
+from ..protocols import PROTOCOL_OPTION, Protocol, get_protocol
 from ..registry import ProxySpec, get_proxy
 from ..rng import make_generator
 from ..sizes import sampled_param_counts
 from ..types import Batch
 
-__all__ = ["Batch", "PopulationScore", "ProxyCall", "ProxyContext", "compute_proxy", "resolve_options"]
+__all__ = ["Batch", "PopulationScore", "ProxyCall", "ProxyContext", "apply_protocol", "compute_proxy",
+           "resolve_options"]
 
 BN_MODES = ("train", "eval")
+PSEUDO_OPTIONS = ("bn_mode", PROTOCOL_OPTION)  # accepted by every proxy; compute_proxy consumes them
 
 
 @dataclass
@@ -140,12 +143,19 @@ class ProxyCall:
 
     @classmethod
     def make(cls, spec: ProxySpec, options: Mapping[str, Any]) -> "ProxyCall":
-        """A call of ``spec`` with ``options`` (checked by name and type; ``bn_mode`` is accepted by every proxy)."""
+        """A call of ``spec`` with ``options`` (checked by name and type; ``bn_mode`` and ``protocol`` are accepted
+        by every proxy: ``protocol`` names the protocol that set the options, the default ``suite`` is dropped)."""
         opts = dict(options)
         bn = opts.get("bn_mode")
         if bn is not None and bn not in BN_MODES:
             raise ProxyInputError(f"proxy '{spec.name}' option bn_mode={bn!r}: expected 'train' or 'eval'")
-        spec.declared.check({k: v for k, v in opts.items() if k != "bn_mode"})
+        if PROTOCOL_OPTION in opts:
+            proto = get_protocol(opts[PROTOCOL_OPTION])
+            if proto.is_default:
+                del opts[PROTOCOL_OPTION]
+            else:
+                opts[PROTOCOL_OPTION] = proto.name
+        spec.declared.check({k: v for k, v in opts.items() if k not in PSEUDO_OPTIONS})
         kept = {k: v for k, v in opts.items() if not (k in spec.options and _same(spec.options[k], v))}
         return cls(spec, kept)
 
@@ -156,6 +166,15 @@ class ProxyCall:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def protocol(self) -> Protocol:
+        """The protocol that set this call's options (``suite`` when none did)."""
+        return get_protocol(self.options.get(PROTOCOL_OPTION))
+
+    def proxy_options(self) -> dict[str, Any]:
+        """The options for the proxy's function (without the pseudo-options ``bn_mode`` and ``protocol``)."""
+        return {k: v for k, v in self.options.items() if k not in PSEUDO_OPTIONS}
 
     @property
     def label(self) -> str:
@@ -169,13 +188,43 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)  # as the stores always spelled it: swap[reinits=1] is swap
 
 
-def parse_calls(calls: "str | ProxyCall | Sequence[str | ProxyCall]") -> list[ProxyCall]:
-    """A list of calls from a comma-separated string (bracket-aware), a list of labels or calls, or one call."""
+def parse_calls(calls: "str | ProxyCall | Sequence[str | ProxyCall]", protocol: "str | Protocol | None" = None
+                ) -> list[ProxyCall]:
+    """A list of calls from a comma-separated string (bracket-aware), a list of labels or calls, or one call; with
+    ``protocol``, each under that protocol (:func:`apply_protocol`)."""
     if isinstance(calls, (str, ProxyCall, ProxySpec)):
         items: Sequence[Any] = split_list(calls) if isinstance(calls, str) else [calls]
     else:
         items = list(calls)
-    return [ProxyCall.parse(c) for c in items]
+    if protocol is None:
+        return [ProxyCall.parse(c) for c in items]
+    proto = get_protocol(protocol)
+    return [apply_protocol(proto, c) for c in items]
+
+
+def apply_protocol(protocol: "str | Protocol | None", call: "str | ProxyCall | ProxySpec") -> ProxyCall:
+    """The call of a user's label under a protocol: the protocol's options for that proxy, then the label's own
+    options over them (explicit options win). A call that already names a protocol (a stored label) is kept as it is.
+
+    Example:
+        >>> apply_protocol("swap-paper", "swap").label
+        "swap[init='normal',protocol='swap-paper',reinits=32]"
+        >>> apply_protocol("swap-paper", "swap[reinits=2,init=default]").label   # explicit options win
+        "swap[protocol='swap-paper',reinits=2]"
+        >>> apply_protocol("suite", "swap").label
+        'swap'
+    """
+    proto = get_protocol(protocol)
+    if isinstance(call, ProxySpec):
+        call = ProxyCall(call, {})
+    if isinstance(call, ProxyCall):
+        if PROTOCOL_OPTION in call.options:
+            return call
+        return ProxyCall.make(call.spec, {**proto.options_for(call.name), **call.options})
+    name, opts = parse_call(call)
+    if PROTOCOL_OPTION in opts:
+        return ProxyCall.make(get_proxy(name), opts)
+    return ProxyCall.make(get_proxy(name), {**proto.options_for(name), **opts})
 
 
 def resolve_options(spec: ProxySpec, options: Mapping[str, Any], space_defaults: Mapping[str, Any] | None = None
@@ -227,9 +276,8 @@ def compute_proxy(
             f"proxy '{spec.name}' needs to build variants of the architecture; score it through a space "
             f"(naslib_swap.score) or pass ProxyContext(build_net=...)"
         )
-    opts = dict(call.options)
-    bn_mode = opts.pop("bn_mode", None) or spec.bn_mode
-    opts = resolve_options(spec, opts, ctx.option_defaults.get(spec.name))
+    bn_mode = call.options.get("bn_mode") or spec.bn_mode
+    opts = resolve_options(spec, call.proxy_options(), ctx.option_defaults.get(spec.name))
     model = copy.deepcopy(net) if copy_net else net
     model = model.to(ctx.device)
     model.train(bn_mode == "train")
@@ -258,7 +306,9 @@ class PopulationScore:
         self.call = ProxyCall.parse(call)
         if not self.call.spec.needs_population:
             raise ProxyInputError(f"proxy '{self.call.name}' scores one net at a time; run it with compute_proxy")
-        self.inputs: tuple[ProxyCall, ...] = tuple(ProxyCall.parse(n) for n in self.call.spec.population_inputs)
+        # the inputs are scored under the population proxy's protocol
+        proto = self.call.protocol
+        self.inputs: tuple[ProxyCall, ...] = tuple(apply_protocol(proto, n) for n in self.call.spec.population_inputs)
         self._rows: dict[str, dict[str, float]] = {}
 
     def update(self, key: str, scores: Mapping[str, float]) -> None:
@@ -270,7 +320,7 @@ class PopulationScore:
     def compute(self) -> dict[str, float]:
         keys = list(self._rows)
         spec = self.call.spec
-        combined = spec.fn([self._rows[k] for k in keys], **resolve_options(spec, self.call.options))
+        combined = spec.fn([self._rows[k] for k in keys], **resolve_options(spec, self.call.proxy_options()))
         if len(combined) != len(keys):
             raise ProxyInputError(f"population proxy '{spec.name}' returned {len(combined)} scores "
                                   f"for {len(keys)} archs")

@@ -25,8 +25,9 @@ an activation is "on" where its output is > 0).
 * **Psi's activations**: every ReLU/GELU module output (any rank) that runs before the first layer beyond bin
   ``hi``; counted exactly with the bit-packed counter of :mod:`naslib_swap.proxies.hooks` (as ``swap_count``).
 * **Interval**: the option ``interval=(lo, hi)`` (bins; ``interval=2-7`` or ``all`` on the command line), else the
-  one stored for ``(ctx.space, ctx.dataset)`` by ``naslib-swap lswag-interval``, else every layer ``(0, 10)`` (the
-  paper's "ALL") with a warning.
+  one stored for ``(ctx.space, ctx.dataset)`` by the user's ``naslib-swap lswag-interval``, else the interval this
+  package measured and ships (``lswag_intervals.json``: NB201 x3, NB101, NB301, TransNAS class_scene), else every
+  layer ``(0, 10)`` (the paper's "ALL") with a warning.
 
 Variants (both measured in ``docs/results/lswag_libra.md``):
 

@@ -19,6 +19,10 @@ Interval file: JSON ``{"<space>/<dataset>": {"lo", "hi", "mean", "std", "count",
 ``$NASLIB_SWAP_LSWAG_INTERVALS`` if set, else ``$XDG_CACHE_HOME/naslib_swap/lswag_intervals.json`` (``~/.cache``
 when ``XDG_CACHE_HOME`` is unset). ``naslib-swap lswag-interval`` writes it; the ``lswag`` proxies read it.
 
+Shipped intervals: the package carries the intervals it measured itself (``lswag_intervals.json`` beside this
+module: NB201 x3, NB101, NB301, TransNAS class_scene micro/macro, each with how and when it was measured), used where
+the user's file has no entry for the (space, dataset); :func:`interval_source` says which one a score used.
+
 Example:
     >>> percentile_bin(1, 20), percentile_bin(10, 20), percentile_bin(20, 20)
     (0, 5, 10)
@@ -31,6 +35,7 @@ import json
 import math
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -112,13 +117,43 @@ def read_intervals(path: str | os.PathLike[str] | None = None) -> dict[str, Any]
                               f"`naslib-swap lswag-interval`") from None
 
 
-def stored_interval(space: str | None, dataset: str | None, path: str | os.PathLike[str] | None = None
-                    ) -> tuple[int, int] | None:
-    """The measured interval of (space, dataset), or None when none is stored."""
+SHIPPED_FILE = Path(__file__).with_name("lswag_intervals.json")
+
+
+@lru_cache(maxsize=1)
+def shipped_intervals() -> dict[str, Any]:
+    """The intervals measured by this package and shipped with it (``{"<space>/<dataset>": record}``)."""
+    data = json.loads(SHIPPED_FILE.read_text())
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def interval_source(space: str | None, dataset: str | None, path: str | os.PathLike[str] | None = None,
+                    *, shipped: bool = True) -> tuple[tuple[int, int], str] | None:
+    """``((lo, hi), where)`` of the measured interval of (space, dataset): the user's interval file first, then the
+    package's shipped measurement; None when neither has one.
+
+    Example:
+        >>> interval_source("nasbench201", "cifar10", "/nonexistent.json")[0]
+        (6, 9)
+    """
     if space is None or dataset is None:
         return None
-    rec = read_intervals(path).get(_key(space, dataset))
-    return None if rec is None else check_interval((rec["lo"], rec["hi"]))
+    key = _key(space, dataset)
+    rec = read_intervals(path).get(key)
+    if rec is not None:
+        return check_interval((rec["lo"], rec["hi"])), f"user file {interval_file(path)}"
+    rec = shipped_intervals().get(key) if shipped else None
+    if rec is None:
+        return None
+    return (check_interval((rec["lo"], rec["hi"])),
+            f"shipped: measured {rec.get('measured', '?')} on {rec.get('n_archs', '?')} nets ({SHIPPED_FILE.name})")
+
+
+def stored_interval(space: str | None, dataset: str | None, path: str | os.PathLike[str] | None = None,
+                    *, shipped: bool = True) -> tuple[int, int] | None:
+    """The measured interval of (space, dataset) (:func:`interval_source`), or None when none is stored."""
+    found = interval_source(space, dataset, path, shipped=shipped)
+    return None if found is None else found[0]
 
 
 def write_interval(space: str, dataset: str, record: dict[str, Any],

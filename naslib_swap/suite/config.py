@@ -10,7 +10,8 @@ The keys:
 | ``archs`` | 1000 | ``test_size``: archs drawn per seed |
 | ``unique`` | false | draw without replacement (NASLib's ``sample_without_replacement``) |
 | ``key_source`` | ``suite`` | ``suite`` or ``preview`` key list (see :func:`~naslib_swap.suite.sampler.suite_keys`) |
-| ``batch_size`` | null | minibatch size (null: the proxy's paper default, else the space's, 64 as the suite) |
+| ``batch_size`` | null | minibatch size (null: the protocol's, else the proxy's paper default, else the space's, 64) |
+| ``protocol`` | ``suite`` | a named protocol (:mod:`naslib_swap.protocols`): proxy options and batch sizes of a paper |
 | ``baselines`` | false | copy the suite's 13 proxies for the sampled archs into the store and the tables |
 | ``truth_metrics`` | ``[val, test]`` | ground truths to correlate against (``test`` only where the space has it) |
 | ``topk`` | ``[10, 50, 100]`` | precision@top-k |
@@ -24,8 +25,10 @@ The keys:
 | ``device`` | ``cpu`` | |
 | ``data_root`` | null | the shared data folder |
 
-Only ``space, dataset, proxies, batch_size, key_source, unique, device`` and the package version decide a score;
-their hash is the ``config_hash`` stored with every row.
+Only ``space, dataset, proxies, batch_size, key_source, unique, device, protocol`` and the package version decide a
+score; their hash is the ``config_hash`` stored with every row (``protocol`` enters it when it is not the default
+``suite``, so stores written before protocols existed keep their hash). The proxies' stored labels name a non-default
+protocol (``swap[...,protocol='swap-paper',...]``), so two protocols' rows live side by side in one store.
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ import yaml
 
 from ..errors import NaslibSwapError
 from ..grammar import parse_range, parse_shard, split_list
+from ..protocols import DEFAULT_PROTOCOL, get_protocol
 
 DEFAULTS: dict[str, Any] = {
     "space": None,
@@ -50,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "unique": False,
     "key_source": "suite",
     "batch_size": None,
+    "protocol": "suite",
     "baselines": False,
     "truth_metrics": ["val", "test"],
     "topk": [10, 50, 100],
@@ -116,6 +121,7 @@ def resolve(file: str | Path | None = None, flags: dict[str, Any] | None = None,
     if not cfg["space"] or not cfg["dataset"]:
         raise ConfigError("no space/dataset given; set space and dataset (or a config file that sets them)",
                           param="space")
+    cfg["protocol"] = get_protocol(cfg["protocol"] or DEFAULT_PROTOCOL).name
     if isinstance(cfg["proxies"], str):
         cfg["proxies"] = split_list(cfg["proxies"])
     if isinstance(cfg["seeds"], (int, str)):
@@ -166,6 +172,8 @@ def score_hash(cfg: dict[str, Any], version: str) -> str:
     """Hash of what decides a stored score (not the seeds, arch count or workers)."""
     part = {k: cfg.get(k) for k in SCORE_KEYS}
     part["version"] = version
+    if cfg.get("protocol", DEFAULT_PROTOCOL) != DEFAULT_PROTOCOL:  # the default keeps the hashes of older stores
+        part["protocol"] = cfg["protocol"]
     return hashlib.sha256(json.dumps(part, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import multiprocessing as mp
 import os
@@ -35,7 +36,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import DataNotFoundError, GrammarError, NaslibSwapError, OptionError, UnknownNameError
-from ..proxies.base import PopulationScore, ProxyCall
+from ..proxies.base import PopulationScore, ProxyCall, apply_protocol
 from ..registry import get_space
 from ..scoring import ArchScorer
 from . import store as st
@@ -46,12 +47,13 @@ from .metrics import correlation_metrics, summarise
 from .sampler import sample_archs, suite_keys
 
 
-def canonical_label(label: str) -> str:
+def canonical_label(label: str, protocol: str | None = None) -> str:
     """One spelling per proxy setting, so that resuming matches rows: ``reg_swap[init='normal',reinits=4]``.
 
-    Options equal to the proxy's defaults are dropped (``swap[reinits=1]`` is ``swap``).
+    Options equal to the proxy's defaults are dropped (``swap[reinits=1]`` is ``swap``); under a non-default
+    ``protocol`` the label carries its options and names it (:func:`~naslib_swap.proxies.base.apply_protocol`).
     """
-    return ProxyCall.parse(label).label
+    return apply_protocol(protocol, label).label
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -124,7 +126,7 @@ def _run_unit(unit: Unit) -> Result:
 
 def plan(cfg: dict[str, Any]) -> tuple[list[str], list[str], dict[int, list[str]]]:
     """``(labels, leaf labels, {seed: drawn archs})`` for a resolved config."""
-    labels = [canonical_label(p) for p in cfg["proxies"]]
+    labels = [canonical_label(p, cfg.get("protocol")) for p in cfg["proxies"]]
     if len(set(labels)) != len(labels):
         raise NaslibSwapError(f"a proxy is listed twice in {cfg['proxies']}; list each once")
     leaf: list[str] = []
@@ -213,13 +215,22 @@ def shard_of(samples: dict[int, list[str]], shard: Sequence[int] | None) -> dict
 
 
 def _check_hash(store: st.Store, cfg: dict[str, Any], chash: str) -> None:
-    other = store.config_hashes(cfg["space"], cfg["dataset"]) - {chash}
+    other = _protocol_hashes(store, cfg) - {chash}
     if other:
         raise st.StoreError(
             f"{store.path} holds {cfg['space']}/{cfg['dataset']} scores made with other settings (config hash "
             f"{', '.join(sorted(other))}, now {chash}); use the same batch_size/key_source/device or another store",
             param="db"
         )
+
+
+def _protocol_hashes(store: st.Store, cfg: dict[str, Any]) -> set[str]:
+    """Config hashes of the runs of this space/dataset under the same protocol (their labels keep protocols apart)."""
+    runs = store.conn.execute("SELECT config_hash, config FROM runs WHERE space=? AND dataset=?",
+                              (cfg["space"], cfg["dataset"])).fetchall()  # a plain read: pandas would touch the WAL
+    mine = cfg.get("protocol") or "suite"
+    others = {h for h, c in runs if (json.loads(c).get("protocol") or "suite") != mine}
+    return store.config_hashes(cfg["space"], cfg["dataset"]) - others
 
 
 def _missing(store: st.Store, cfg: dict[str, Any], leaf: list[str], samples: dict[int, list[str]]
