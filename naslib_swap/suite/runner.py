@@ -251,6 +251,8 @@ def _finished(cfg: dict[str, Any], db: Path, space: Any, chash: str, labels: lis
     """Whether the store already holds everything this config asks for (read-only: nothing is written); ``work``
     the archs this run scores."""
     with st.Store(db, readonly=True) as store:
+        if not all(store.has_table(t) for t in ("runs", "scores", "samples")):
+            return False  # another run has just created the file and not yet its tables: nothing is finished
         _check_hash(store, cfg, chash)
         for seed, archs in samples.items():
             if store.samples(cfg["space"], cfg["dataset"], seed)[:len(archs)] != list(archs):
