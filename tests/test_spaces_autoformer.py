@@ -198,7 +198,16 @@ def test_reg_swap_defaults_to_the_auto_prior_on_vit_spaces():
     assert compute_proxy("reg_swap", net, batch, ctx) == pytest.approx(sw * size_regulariser(theta, mu, sigma))
 
 
-@pytest.mark.slow
+@pytest.mark.parametrize("space", ALL, ids=lambda s: s.name)
+def test_param_count_without_a_build_equals_the_built_net(space):
+    g = torch.Generator().manual_seed(4)
+    for _ in range(3):
+        a = space.sample(g)
+        with torch.device("meta"):
+            net = space.build(a, "imagenet", device="meta")
+        assert space.param_count(a, "imagenet") == sum(p.numel() for p in net.parameters())
+
+
 def test_sampled_sizes_of_a_vit_space():
     from naslib_swap.sizes import sampled_param_counts
 
@@ -230,3 +239,29 @@ def test_imagenet_stand_in_batches():
 def test_small_vit_class_is_usable_directly():
     net = AutoFormerViT(16, [4.0], [1], num_classes=3, img_size=16, patch_size=8)
     assert net(torch.zeros(1, 3, 16, 16)).shape == (1, 3)
+
+
+def test_lswag_layer_groups_change_cost_not_values():
+    from naslib_swap.proxies.lswag import grouped_layer_terms
+
+    a = TINY.sample(torch.Generator().manual_seed(0))
+    net = TINY.build(a, "imagenet", generator=torch.Generator().manual_seed(0), **MINI).train()
+    batch = _mini_batches([6], torch.Generator().manual_seed(1))[0]
+    names = [n for n, p in net.named_parameters() if n.endswith("weight") and p.dim() >= 2]
+    whole = grouped_layer_terms(net, batch, names, ("one", "mean"))
+    one_at_a_time = grouped_layer_terms(net, batch, names, ("one", "mean"), max_bytes=1)
+    assert whole == one_at_a_time and len(whole["one"]) == len(names)
+
+
+@NEEDS_DATA
+def test_suite_protocol_draws_from_the_table_with_its_baselines():
+    from naslib_swap.suite.baselines import baseline_scores, baseline_source
+    from naslib_swap.suite.sampler import sample_archs, suite_keys
+
+    keys = suite_keys(SMALL, "imagenet")
+    assert keys == SMALL.table_keys("imagenet")
+    drawn = sample_archs(keys, 50, 9000, space=SMALL)
+    assert drawn == sample_archs(keys, 50, 9000, space=SMALL) and set(drawn) <= set(keys)
+    bl = baseline_scores(SMALL, "imagenet", drawn)
+    assert set(bl.proxy) == {"params", "flops"} and set(bl.arch) == set(drawn)
+    assert "params_m" in baseline_source(SMALL, "imagenet")

@@ -157,6 +157,25 @@ class AutoFormerSpace(EvolvableSpace, SearchSpace):
         return AutoFormerViT(embed_dim or e, r[:n], h[:n], num_classes or self.num_classes(dataset),
                              img_size=img_size, patch_size=patch_size, in_chans=in_chans)
 
+    def param_count(self, arch: Any, dataset: str) -> int:
+        """Parameters of the subnet, exactly as :class:`AutoFormerViT` holds them (AutoFormer's
+        ``get_sampled_params_numel``), without building it; a test checks it against built nets.
+
+        Example:
+            >>> from naslib_swap.registry import get_space
+            >>> get_space("autoformer_tiny").param_count((12,) + (4.0,) * 12 + (3,) * 12 + (192,), "imagenet")
+            5809576
+        """
+        d, r, h, e = enc.decode(self.parse(arch))
+        patches = (224 // 16) ** 2
+        total = 3 * 16 * 16 * e + e + (patches + 2) * e + 2 * e + e * self.num_classes(dataset) + \
+            self.num_classes(dataset)
+        rel = 2 * 2 * (2 * 14 + 2) * 64
+        for ratio, heads in zip(r, h):
+            hidden, q = int(e * ratio), 64 * heads
+            total += 4 * e + (e * 3 * q + 3 * q) + (q * e + e) + rel + (e * hidden + hidden) + (hidden * e + e)
+        return total
+
     # -- ground truth and the suite's table ---------------------------------------------------------------------
     def _table(self, data_root: str | Path | None) -> pd.DataFrame:
         from ...data.groundtruth import vit_table
