@@ -40,6 +40,12 @@ CASES: list[tuple[list[str], str, bool]] = [
       "params"], "bad transbench101_micro architecture", False),
     (["score", "--space", "transbench101_macro", "--dataset", "jigsaw", "--arch", "(9, 9)", "--proxies", "params"],
      "bad transbench101_macro architecture", False),
+    (["score", "--space", "autoformer_small", "--dataset", "imagenet", "--arch", "embed=320 depth=12 mlp=3 heads=5",
+      "--proxies", "params"], "bad autoformer_small architecture", False),
+    (["score", "--space", "autoformer_base", "--dataset", "imagenet", "--arch", "(14, 3.0)", "--proxies", "params"],
+     "bad autoformer_base architecture", False),
+    (["score", "--space", "autoformer_tiny", "--dataset", "cifar10", "--arch", "(1,)", "--proxies", "params"],
+     "unknown dataset 'cifar10' for space autoformer_tiny", False),
     (["score", *NB201, "--proxies", "params"], "no architecture given", False),
     (["score", *NB201, "--archs-file", "{tmp}/none.txt", "--proxies", "params"], "archs file", False),
     # proxy options

@@ -55,3 +55,9 @@ def has_data(data_root: str | Path | None = None) -> bool:
         return True
     except FileNotFoundError:
         return False
+
+
+def vit_table(name: str, data_root: str | Path | None = None) -> pd.DataFrame:
+    """``vit/<name>.csv`` (``autoformer_tiny|small|base``): 1,001 AutoFormer subnets with ``depth``, ``embed_dim``,
+    space-separated per-block ``mlp_ratio`` and ``num_heads``, ``imagenet_top1``, ``params_m``, ``flops_m``."""
+    return _read_csv(str(data_file(f"vit/{name}.csv", data_root)))

@@ -36,6 +36,7 @@ class ImageSet:
 
 CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
 CIFAR100_MEAN, CIFAR100_STD = (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 IMAGENET16_MEAN = (122.68 / 255, 116.66 / 255, 104.01 / 255)
 IMAGENET16_STD = (63.22 / 255, 61.26 / 255, 65.09 / 255)
 
@@ -44,6 +45,10 @@ IMAGE_SETS: dict[str, ImageSet] = {
                         "CIFAR-10 test images (real)"),
     "cifar100": ImageSet("images/cifar100_test_first916.npz", CIFAR100_MEAN, CIFAR100_STD, None,
                          "CIFAR-100 test images (real)"),
+    # no ImageNet images are here: the AutoFormer spaces' inputs (224x224) are CIFAR-10 images resized, normalised as
+    # ImageNet (the resize to the space's input shape happens per batch in image_batches and is named there)
+    "imagenet": ImageSet("images/cifar10_test_first1017.npz", IMAGENET_MEAN, IMAGENET_STD, None,
+                         "stand-in: CIFAR-10 test images with ImageNet normalisation (no ImageNet images here)"),
     "ImageNet16-120": ImageSet("images/cifar100_test_first916.npz", IMAGENET16_MEAN, IMAGENET16_STD, 16,
                                "stand-in: CIFAR-100 test images resized to 16x16 (ImageNet16-120 not available)"),
 }
@@ -102,17 +107,21 @@ def image_batches(
     """
     x, y, desc = load_images(dataset, data_root)
     check_batch_sizes(sizes, x.shape[0], dataset)
+    size = None
     if input_shape is not None and len(input_shape) == 3 and tuple(x.shape[1:]) != tuple(input_shape):
         c, h, w = input_shape
         if c != x.shape[1]:
             raise ProxyInputError(f"{dataset} wants {c}-channel inputs; the image stand-ins have {x.shape[1]}")
-        x = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+        size = (h, w)
         desc = f"{desc}, resized to {h}x{w} (stand-in)" if "stand-in" not in desc else f"{desc}, resized to {h}x{w}"
     idx = torch.randperm(x.shape[0], generator=generator)
     out, start = [], 0
     for s in sizes:
         sel = idx[start:start + s]
         start += s
+        xs = x[sel]
+        if size is not None:  # resize only the images drawn (each image is resized on its own: same values)
+            xs = F.interpolate(xs, size=size, mode="bilinear", antialias=True, align_corners=False)
         t = y[sel] % num_classes if num_classes else y[sel]
-        out.append(Batch(x[sel].to(device), t.to(device), loss_fn or torch.nn.CrossEntropyLoss(), num_classes, desc))
+        out.append(Batch(xs.to(device), t.to(device), loss_fn or torch.nn.CrossEntropyLoss(), num_classes, desc))
     return out

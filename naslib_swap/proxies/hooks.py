@@ -97,6 +97,26 @@ def reference_pattern_count(acts: Sequence[torch.Tensor]) -> int:
     return int(torch.unique(mat.t(), dim=0).shape[0])
 
 
+def declared_activations(net: nn.Module) -> list[nn.Module] | None:
+    """The activation modules ``net`` declares as its pattern points, or None when it declares none.
+
+    A network whose activations are not the conv-feature-map ReLUs SWAP was defined on (a Vision Transformer's MLP
+    GELUs, say) says where its patterns are with a method ``activation_points() -> list[nn.Module]``. Proxies then
+    hook exactly those modules, keep outputs of any rank (a transformer's are ``(batch, tokens, hidden)``) and
+    binarise them at > 0, as for ReLU; a proxy never needs to know what kind of network it scores.
+
+    Example:
+        >>> class Net(nn.Sequential):
+        ...     def activation_points(self):
+        ...         return [self[1]]
+        >>> net = Net(nn.Linear(2, 2), nn.GELU())
+        >>> declared_activations(net) == [net[1]], declared_activations(nn.ReLU())
+        (True, None)
+    """
+    points = getattr(net, "activation_points", None)
+    return list(points()) if callable(points) else None
+
+
 @contextlib.contextmanager
 def activation_hooks(
     net: nn.Module,
@@ -113,10 +133,17 @@ def activation_hooks(
         ndim: keep only outputs of this rank (4: conv feature maps, as SWAP does); None keeps all.
         modules: hook exactly these modules instead of every module of ``types``.
 
+    A net that declares its activation points (:func:`declared_activations`) has those hooked, at any rank, in place
+    of ``types`` and ``ndim`` (unless ``modules`` is given).
+
     Yields:
-        the hooked modules, in ``net.modules()`` order.
+        the hooked modules, in ``net.modules()`` order (the declared order for a declaring net).
     """
-    chosen = list(modules) if modules is not None else [m for m in net.modules() if isinstance(m, types)]
+    declared = declared_activations(net) if modules is None else None
+    if declared is not None:
+        chosen, ndim = declared, None
+    else:
+        chosen = list(modules) if modules is not None else [m for m in net.modules() if isinstance(m, types)]
 
     def hook(module: nn.Module, _inp: object, out: torch.Tensor) -> None:
         if isinstance(out, torch.Tensor) and (ndim is None or out.dim() == ndim):

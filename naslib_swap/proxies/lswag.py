@@ -190,6 +190,37 @@ def layer_terms(grads: torch.Tensor, numerator: str = "one") -> float:
     return math.log(total) if total > 0 else float("nan")
 
 
+MAX_GRAD_BYTES = 2 * 2**30  # per-sample gradients held at once; larger nets are done in groups of layers
+
+
+def grouped_layer_terms(net: nn.Module, batch: Batch, names: Sequence[str], numerators: Sequence[str], *,
+                        chunk_size: int | None = None, max_bytes: int = MAX_GRAD_BYTES) -> dict[str, list[float]]:
+    r""":math:`\Lambda_l` of the named weights for each numerator, with the per-sample gradients taken for as many
+    layers at a time as fit in ``max_bytes`` (a 224x224 ViT-Base at batch 64 would need 22 GB at once). Each layer's
+    term depends only on its own gradients, so the grouping changes the cost, not the values."""
+    params = dict(net.named_parameters())
+    per_sample = batch.inputs.shape[0]
+    groups: list[list[str]] = [[]]
+    used = 0
+    for n in names:
+        size = per_sample * params[n].numel() * params[n].element_size()
+        if groups[-1] and used + size > max_bytes:
+            groups.append([])
+            used = 0
+        groups[-1].append(n)
+        used += size
+    out: dict[str, dict[str, float]] = {num: {} for num in numerators}
+    for group in groups:
+        if not group:
+            continue
+        g = per_sample_grads(net, batch, group, chunk_size=chunk_size)
+        for n in group:
+            for num in numerators:
+                out[num][n] = layer_terms(g[n], num)
+        del g
+    return {num: [out[num][n] for n in names] for num in numerators}
+
+
 def all_layer_terms(net: nn.Module, batch: Batch, *, acts: str | Sequence[str] = "relu+gelu", numerator: str = "one",
                     chunk_size: int | None = None, trace: Trace | None = None) -> tuple[Trace, list[float]]:
     """The trace and :math:`\\Lambda_l` of every layer (forward order); used by ``naslib-swap lswag-interval``."""
@@ -204,8 +235,7 @@ def all_layer_terms_multi(net: nn.Module, batch: Batch, numerators: Sequence[str
     tr = trace or trace_forward(net, batch.inputs, act_types(acts))
     pnames = {id(p): n for n, p in net.named_parameters()}
     names = [pnames[id(m.weight)] for _, m in tr.layers]
-    g = per_sample_grads(net, batch, names, chunk_size=chunk_size)
-    return tr, {num: [layer_terms(g[n], num) for n in names] for num in numerators}
+    return tr, grouped_layer_terms(net, batch, names, numerators, chunk_size=chunk_size)
 
 
 _warned: set[tuple[Any, Any]] = set()
@@ -242,8 +272,8 @@ def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, ac
                                   f"widen the interval")
         pnames = {id(p): n for n, p in net.named_parameters()}
         names = [pnames[id(tr.layers[i][1].weight)] for i in inside]
-        g = per_sample_grads(net, batch, names, chunk_size=chunk_size)
-        lam = {i: layer_terms(g[n], numerator) for i, n in zip(inside, names)}
+        terms = grouped_layer_terms(net, batch, names, (numerator,), chunk_size=chunk_size)[numerator]
+        lam = dict(zip(inside, terms))
         ctx.cache[key] = (tr, lam)
     bins = tr.bins()
     inside = sorted(lam)

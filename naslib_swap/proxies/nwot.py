@@ -13,7 +13,9 @@ distance). Higher is better.
 What NASLib's code does and this module keeps: hooks on every ``nn.ReLU`` (any rank; NASLib's
 ``naslib/predictors/pruners/measures/nwot.py`` on branch ``zerocost``), the batch the caller gives (the suite uses its
 one minibatch), the net in train mode (``bn_mode="train"``, the suite's convention; Zero-Cost-PT scores in eval mode
-through ``compute_proxy(..., bn_mode="eval")``). A singular K gives ``-inf`` (NASLib returns numpy's ``-inf`` too).
+through ``compute_proxy(..., bn_mode="eval")``). A net that declares its activation points (``activation_points()``:
+a ViT's MLP GELUs, as the L-SWAG paper adapts ReLU proxies to GELU nets) is coded on the inputs of those modules,
+binarised at > 0 (token x hidden unit values). A singular K gives ``-inf`` (NASLib returns numpy's ``-inf`` too).
 
 Example:
     >>> import torch, torch.nn as nn
@@ -33,6 +35,7 @@ import torch.nn as nn
 from ..errors import ProxyInputError
 from ..registry import register_proxy
 from .base import Batch, ProxyContext
+from .hooks import declared_activations
 
 REFERENCE = ("Mellor et al., Neural Architecture Search without Training, ICML 2021 (v2: log|K|); "
              "NASLib zerocost naslib/predictors/pruners/measures/nwot.py")
@@ -64,7 +67,8 @@ def binary_code_kernel(codes: torch.Tensor) -> torch.Tensor:
 )
 def nwot(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """NWOT score: ``slogdet`` of the summed binary-code kernel of all ``nn.ReLU`` inputs (see the module doc)."""
-    relus = [m for m in net.modules() if isinstance(m, nn.ReLU)]
+    # a net that declares its activation points (a ViT's MLP GELUs) is coded on their inputs: GELU(x) > 0 iff x > 0
+    relus = declared_activations(net) or [m for m in net.modules() if isinstance(m, nn.ReLU)]
     if not relus:
         raise ProxyInputError(f"nwot needs nn.ReLU modules, but {type(net).__name__} has none; "
                               f"use activation modules rather than functional calls")

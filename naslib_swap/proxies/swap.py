@@ -1,5 +1,9 @@
 r"""SWAP and reg-SWAP (Peng et al., "SWAP-NAS: Sample-Wise Activation Patterns for Ultra-fast NAS", ICLR 2024).
 
+GELU networks (the L-SWAG paper's adaptation to Vision Transformers): a net that declares its activation points
+(``activation_points()``; the AutoFormer spaces declare the GELU outputs of the MLPs, ``(batch, tokens, hidden)``
+tensors) is counted on those outputs binarised at > 0, every token x hidden unit one pattern value.
+
 SWAP-Score (Definition 3.2): for a ReLU network with random weights and a batch of S samples, let
 :math:`A \in \{0,1\}^{S \times V}` hold, per sample, the binarised post-ReLU values of all conv feature maps.
 
@@ -59,6 +63,9 @@ def swap_count(
     modules: Sequence[nn.Module] | None = None,
 ) -> int:
     """Number of distinct sample-wise activation patterns of ``net`` on ``inputs`` (one forward pass).
+
+    A net that declares its activation points (``activation_points()``, e.g. a ViT's MLP GELUs) is counted on
+    those, at any rank (:func:`naslib_swap.proxies.hooks.declared_activations`).
 
     Raises:
         ProxyInputError: the net has no activation of the given types producing a 4-D output.

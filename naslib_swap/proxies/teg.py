@@ -72,6 +72,7 @@ from torch.func import functional_call, jacrev
 from ..errors import ProxyInputError
 from ..ranking import rank
 from ..registry import get_proxy, register_population_proxy, register_proxy
+from ..spaces.capabilities import SizeError
 from .base import Batch, ProxyContext
 from .hooks import activation_hooks, pack_patterns, reinitialise, unique_rows
 
@@ -80,6 +81,7 @@ REFERENCE = ("Chen et al., TEG-NAS (TPAMI) / TE-NAS (ICLR 2021), Eqs. 4, 6, 8-9;
 
 NAN_POLICIES = ("teg", "te-nas")
 TE_NAS_BAD = 1e5  # TE-NAS's value for a failed condition number
+MAX_JACOBIAN_BYTES = 8 * 2**30  # the (samples x weights) NTK Jacobian that per_sample_grads may hold
 THIN_PROFILE = "teg-thin"  # the build profile of TEG's thin net for linear regions (each space defines its sizes)
 
 TEG_METRICS = ("teg_ntk", "teg_lr", "teg_mse")  # kappa, R, MSE; each one's direction is its ProxySpec's
@@ -135,6 +137,12 @@ def per_sample_grads(
     def summed_logits(wp: dict[str, torch.Tensor], bufs: dict[str, torch.Tensor]) -> torch.Tensor:
         return _logits(functional_call(net, ({**fixed, **wp}, bufs), (inputs,))).sum(dim=1)
 
+    size = inputs.shape[0] * sum(named[n].numel() for n in chosen) * named[chosen[0]].element_size()
+    if size > MAX_JACOBIAN_BYTES:  # a 224x224 ViT-Base at batch 64 would need ~22 GB: refuse rather than thrash
+        raise ProxyInputError(f"the NTK Jacobian of this {type(net).__name__} ({inputs.shape[0]} samples x "
+                              f"{size // inputs.shape[0] // named[chosen[0]].element_size():,} weights, "
+                              f"{size / 2**30:.1f} GiB) exceeds the {MAX_JACOBIAN_BYTES / 2**30:.0f} GiB limit; "
+                              f"use a smaller batch or a smaller net")
     wp = {n: named[n].detach() for n in chosen}
     if chunk_size is None and inputs.device.type == "cpu":
         chunk_size = 4
@@ -332,7 +340,12 @@ def teg_lr(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3,
         raise ProxyInputError(f"teg_lr crops and crop_size must be >= 1, got {crops}, {crop_size}")
     if ctx.build_net is None:
         raise ProxyInputError("teg_lr needs ctx.build_net to build the thin network; score it through a space")
-    thin = ctx.build_net(profile=THIN_PROFILE).to(ctx.device).train()
+    try:
+        thin = ctx.build_net(profile=THIN_PROFILE).to(ctx.device).train()
+    except SizeError:  # e.g. a Vision Transformer: no thin conv cell whose ReLU regions could be counted
+        raise ProxyInputError(f"teg_lr counts ReLU linear regions on the space's thin conv net (build profile "
+                              f"{THIN_PROFILE}), which {ctx.space} does not have; score teg_ntk/teg_mse or another "
+                              f"proxy there") from None
     pool = ctx.make_batches([images])[0].inputs if ctx.make_batches is not None else batch.inputs
     x = random_crops(pool.to(ctx.device), crops, crop_size, ctx.generator)
     counts = []

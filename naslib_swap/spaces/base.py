@@ -259,6 +259,11 @@ class SearchSpace(abc.ABC):
             net = self._build(arch, dataset, **options)
         return net.to(device)
 
+    def param_count(self, arch: Any, dataset: str) -> int | None:
+        """The parameter count of ``arch``'s network without building it, where the space can say it exactly (size
+        histograms of 1000 archs use it); None (default): build the network on the meta device and count."""
+        return None
+
     def stats_input_shape(self, dataset: str) -> tuple[int, ...]:
         """Input shape (batch 1 included) for the suite's params/flops counting."""
         return (1, *self.input_shape(dataset))
@@ -272,6 +277,21 @@ class SearchSpace(abc.ABC):
                      metric: str = "val") -> dict[str, float]:
         """Map :meth:`key` -> ground-truth figure (``val``: the suite's ``val_accuracy``; ``test`` where known)."""
         raise NotImplementedError(f"{self.name} has no ground-truth reader yet")
+
+    # -- a space evaluated on a table of its own (no suite zc file) ---------------------------------------------
+    def table_keys(self, dataset: str, data_root: str | Path | None = None) -> list[str] | None:
+        """The keys the suite protocol samples from when the space has a table of its own (the AutoFormer spaces'
+        1,001 subnets), in file order; None (default): the suite's files list them."""
+        return None
+
+    def table_baselines(self, dataset: str, archs: Sequence[str], data_root: str | Path | None = None) -> Any:
+        """``DataFrame[arch, proxy, score, seconds]`` of the baselines the space's own table holds for ``archs``;
+        None (default): the suite's files hold them."""
+        return None
+
+    def table_baseline_source(self, dataset: str) -> str | None:
+        """Where :meth:`table_baselines` reads from, for result tables (None: no table of its own)."""
+        return None
 
 
 class OpTupleSampling:

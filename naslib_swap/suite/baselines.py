@@ -7,6 +7,8 @@ Sources, by (space, dataset):
 - NB201 ``cifar100`` (no suite CSV exists here) and every other space: the preview ``zc_<space>.json[dataset]``
   (500-725 archs per task, early suite run, with timings). Archs missing from a file are simply absent from the
   result; tables show how many sampled archs each baseline covers (``n``).
+- A space with a table of its own (``SearchSpace.table_baselines``; the AutoFormer ViT spaces): that table's
+  ``params`` and ``flops`` (the suite has no ViT files).
 
 Example:
     >>> df = baseline_scores("nasbench201", "cifar10", ["(4, 0, 3, 1, 4, 3)"])  # doctest: +SKIP
@@ -31,6 +33,9 @@ def _final_file(space: Any, dataset: str) -> str | None:
 
 def baseline_source(space: Any, dataset: str) -> str:
     """Which file the baselines of (space, dataset) come from, for tables."""
+    own = _space(space).table_baseline_source(dataset)
+    if own is not None:
+        return own
     stem = _final_file(space, dataset)
     if stem is not None:
         return f"suite final scores, nb201/suite_zero_{stem}.csv"
@@ -45,6 +50,9 @@ def baseline_scores(space: Any, dataset: str, archs: Iterable[str],
     are left out.
     """
     wanted = list(dict.fromkeys(str(a) for a in archs))
+    own = _space(space).table_baselines(dataset, wanted, data_root)  # the AutoFormer tables' params_m / flops_m
+    if own is not None:
+        return own
     rows = []
     stem = _final_file(space, dataset)
     if stem is not None:

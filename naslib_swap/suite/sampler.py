@@ -57,7 +57,8 @@ def suite_keys(space: Any, dataset: str, data_root: str | Path | None = None, so
         source: ``suite`` (NB201: the 9,445 archs of ``nb201/suite_zero_<dataset>.csv``; cifar100, which has no suite
             CSV, uses the same 9,445-arch list, the suite's NB201 arch set, identical in order for cifar10 and
             ImageNet16-120; other spaces: the preview file) or ``preview`` (the keys of
-            ``suite_zero_preview/zc_<space>.json[dataset]``, 500-725 archs).
+            ``suite_zero_preview/zc_<space>.json[dataset]``, 500-725 archs). A space with a table of its own (the
+            AutoFormer ViTs) always draws from its ``table_keys``.
 
     Raises:
         SamplerError: an unknown source or a dataset the file does not hold.
@@ -66,6 +67,9 @@ def suite_keys(space: Any, dataset: str, data_root: str | Path | None = None, so
 
     if source not in ("suite", "preview"):
         raise SamplerError(f"unknown key source '{source}'; use key_source=suite or key_source=preview")
+    own = _space(space).table_keys(dataset, data_root)  # a space with a table of its own (the AutoFormer ViTs)
+    if own is not None:
+        return own
     files = _space(space).suite_final_files
     if files and source == "suite":  # one arch list for every dataset of the space: the first table's where absent
         table = gt.nb201_suite_table(files.get(dataset, next(iter(files.values()))), data_root)
