@@ -11,7 +11,7 @@ The keys:
 | ``unique`` | false | draw without replacement (NASLib's ``sample_without_replacement``) |
 | ``key_source`` | ``suite`` | ``suite`` or ``preview`` key list (see :func:`~naslib_swap.suite.sampler.suite_keys`) |
 | ``batch_size`` | null | minibatch size (null: the proxy's paper default, else the space's, 64 as the suite) |
-| ``baselines`` | false | copy the suite's 13 proxies for the sampled archs into the store and the tables |
+| ``baselines`` | false | the suite's 13 proxies beside ours: ``files`` (or ``true``) copies the suite's own scores of the sampled archs into the store; ``live`` scores them with the package like any proxy (every space, every arch); ``both`` does both (the file scores shown as ``<name> (suite)``) |
 | ``truth_metrics`` | ``[val, test]`` | ground truths to correlate against (``test`` only where the space has it) |
 | ``topk`` | ``[10, 50, 100]`` | precision@top-k |
 | ``workers`` | 1 | local processes |
@@ -123,8 +123,32 @@ def resolve(file: str | Path | None = None, flags: dict[str, Any] | None = None,
         cfg["topk"] = [cfg["topk"]]
     cfg["topk"] = [int(k) for k in cfg["topk"]]
     cfg["unique"] = bool(cfg["unique"])
-    cfg["baselines"] = bool(cfg["baselines"])
+    cfg["baselines"] = baseline_mode(cfg["baselines"])
     return cfg
+
+
+BASELINE_MODES = ("files", "live", "both")
+
+
+def baseline_mode(value: Any) -> str | bool:
+    """``False`` (no baselines) or one of :data:`BASELINE_MODES`; ``True`` is ``files`` (the flag's old meaning)."""
+    if value is True:
+        return "files"
+    if value in (False, None) or (isinstance(value, str) and value.lower() in ("", "none", "off", "false", "no")):
+        return False
+    if isinstance(value, str) and value.lower() in BASELINE_MODES:
+        return value.lower()
+    raise ConfigError(f"baselines={value!r}: use files, live, both or false", param="baselines")
+
+
+def uses_file_baselines(cfg: dict[str, Any]) -> bool:
+    """Whether the suite's own scores are copied from its files (``files`` or ``both``)."""
+    return baseline_mode(cfg.get("baselines")) in ("files", "both")
+
+
+def uses_live_baselines(cfg: dict[str, Any]) -> bool:
+    """Whether the suite's 13 proxies are scored live beside ours (``live`` or ``both``)."""
+    return baseline_mode(cfg.get("baselines")) in ("live", "both")
 
 
 def score_hash(cfg: dict[str, Any], version: str) -> str:
