@@ -71,8 +71,8 @@ def report(path: str, space, dataset: str, proxies: list[str]) -> str:
         except Exception:  # noqa: BLE001 - a space without this ground truth: leave the column out
             continue
     lines = [f"{space}/{dataset}: {len(archs)} archs scored live; stored: {baseline_source(space, dataset)}", "",
-             "| proxy | n live / stored | rho live vs stored | " + " | ".join(f"live vs {m} | stored vs {m}" for m in truths)
-             + " | s/arch live |",
+             "| proxy | n live / stored | rho live vs stored | "
+             + " | ".join(f"live vs {m} | stored vs {m}" for m in truths) + " | s/arch live |",
              "|---|---|---|" + "---|---|" * len(truths) + "---|"]
     for p in proxies:
         mine = [a for a in archs if p in live[a]]

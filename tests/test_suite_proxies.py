@@ -89,7 +89,8 @@ def test_synflow_log_of_positive_net_sum_and_suite_nan_rule():
     ref = nn.Sequential(*[nn.Linear(m.in_features, m.out_features) for m in lin]).double()
     with torch.no_grad():  # no ReLU: an all-positive net with ones input keeps every unit active
         for r, m in zip(ref, lin):
-            r.weight.copy_(m.weight.abs()); r.bias.copy_(m.bias.abs())
+            r.weight.copy_(m.weight.abs())
+            r.bias.copy_(m.bias.abs())
     out = ref(torch.ones(1, 5, dtype=torch.float64)).sum()
     grads = torch.autograd.grad(out, [r.weight for r in ref])
     want = math.log(sum(float((r.weight * g).abs().sum()) for r, g in zip(ref, grads)))

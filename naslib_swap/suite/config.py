@@ -11,7 +11,7 @@ The keys:
 | ``unique`` | false | draw without replacement (NASLib's ``sample_without_replacement``) |
 | ``key_source`` | ``suite`` | ``suite`` or ``preview`` key list (see :func:`~naslib_swap.suite.sampler.suite_keys`) |
 | ``batch_size`` | null | minibatch size (null: the proxy's paper default, else the space's, 64 as the suite) |
-| ``baselines`` | false | the suite's 13 proxies beside ours: ``files`` (or ``true``) copies the suite's own scores of the sampled archs into the store; ``live`` scores them with the package like any proxy (every space, every arch); ``both`` does both (the file scores shown as ``<name> (suite)``) |
+| ``baselines`` | false | the suite's 13 beside ours: ``files`` (or ``true``), ``live`` or ``both`` (see below) |
 | ``truth_metrics`` | ``[val, test]`` | ground truths to correlate against (``test`` only where the space has it) |
 | ``topk`` | ``[10, 50, 100]`` | precision@top-k |
 | ``workers`` | 1 | local processes |
@@ -21,6 +21,10 @@ The keys:
 
 Only ``space, dataset, proxies, batch_size, key_source, unique, device`` and the package version decide a score;
 their hash is the ``config_hash`` stored with every row.
+
+``baselines``: ``files`` copies the suite's own scores of the sampled archs from its files into the store; ``live``
+scores the 13 with the package like any proxy (every space, every arch; LIBRA and the report read them from the
+store); ``both`` does both, the file scores shown as ``<name> (suite)``.
 """
 from __future__ import annotations
 
