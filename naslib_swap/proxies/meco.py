@@ -38,6 +38,8 @@ REFERENCE = ("Jiang et al., MeCo: Zero-Shot NAS with One Data and Single Forward
 def min_eig_correlation(feature: torch.Tensor) -> float:
     """:math:`\\lambda_{\\min}` of the channel correlation matrix of one sample's ``(C, ...)`` feature map."""
     f = feature.detach().reshape(feature.shape[0], -1).to(torch.float64)
+    if f.shape[1] < 2:  # one value per channel: every correlation is undefined, the matrix 0 (as NaN -> 0 gives)
+        return 0.0
     corr = torch.corrcoef(f)
     corr = torch.nan_to_num(corr, nan=0.0, posinf=0.0, neginf=0.0)
     return float(torch.linalg.eigvalsh(corr).min())
