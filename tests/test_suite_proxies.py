@@ -215,3 +215,19 @@ def test_correlate_live_baselines_go_through_the_store(tmp_path):
     assert set(load_baselines(db).proxy) == set(SUITE_PROXIES)  # files: copied
     val = summary["results"]["val"]
     assert val["synflow"]["kind"] == "ours" and val["synflow (suite)"]["kind"] == "suite"
+
+
+def test_aznas_components():
+    from naslib_swap.proxies.aznas import primary_blocks, spectral_entropy
+
+    iso = torch.eye(4).repeat(3, 1).view(12, 4, 1, 1)  # 12 positions, 4 channels, equal variance each
+    assert spectral_entropy(iso) == pytest.approx(math.log(4), rel=1e-6)
+    one_dir = torch.ones(12, 4, 1, 1) * torch.arange(12.0).view(12, 1, 1, 1)  # rank one: entropy 0
+    assert spectral_entropy(one_dir) == pytest.approx(0.0, abs=1e-9)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(),
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    assert len(primary_blocks(net)) == 7
+    ctx = ProxyContext(generator=torch.Generator().manual_seed(0))
+    b = Batch(torch.randn(4, 3, 8, 8), None)
+    vals = {n: compute_proxy(n, net, b, ctx) for n in ("az_expressivity", "az_progressivity", "az_trainability")}
+    assert vals["az_trainability"] <= 0.0 and vals["az_expressivity"] > 0.0
