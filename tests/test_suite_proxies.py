@@ -220,7 +220,7 @@ def test_correlate_live_baselines_go_through_the_store(tmp_path):
 def test_aznas_components():
     from naslib_swap.proxies.aznas import primary_blocks, spectral_entropy
 
-    iso = torch.eye(4).repeat(3, 1).view(12, 4, 1, 1)  # 12 positions, 4 channels, equal variance each
+    iso = torch.cat([torch.eye(4), -torch.eye(4)]).view(8, 4, 1, 1)  # +-e_i: zero mean, covariance prop. to I
     assert spectral_entropy(iso) == pytest.approx(math.log(4), rel=1e-6)
     one_dir = torch.ones(12, 4, 1, 1) * torch.arange(12.0).view(12, 1, 1, 1)  # rank one: entropy 0
     assert spectral_entropy(one_dir) == pytest.approx(0.0, abs=1e-9)
