@@ -22,7 +22,8 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from naslib_swap.grammar import split_list
-from naslib_swap.registry import get_space
+from naslib_swap.proxies.base import PopulationScore
+from naslib_swap.registry import get_proxy, get_space, list_proxies
 from naslib_swap.scoring import ArchScorer
 from naslib_swap.suite.baselines import baseline_scores, baseline_source
 from naslib_swap.suite.metrics import suite_clean
@@ -58,10 +59,30 @@ def score_into(path: str, space, dataset: str, archs: list[str], proxies: list[s
             print(f"{len(done) + i + 1}/{len(archs)} {arch}", file=sys.stderr, flush=True)
 
 
-def report(path: str, space, dataset: str, proxies: list[str]) -> str:
+def _read(path: str) -> dict[str, dict[str, list[float]]]:
     with open(path) as f:
-        live = {r["arch"]: r["scores"] for r in map(json.loads, filter(str.strip, f))}
+        return {r["arch"]: r["scores"] for r in map(json.loads, filter(str.strip, f))}
+
+
+def report(path: str, space, dataset: str, proxies: list[str], extra: list[str] = ()) -> str:
+    live = _read(path)
+    for more in (m for m in extra if os.path.exists(m)):  # other runs on the same archs (e.g. AZ-NAS's): merged
+        for a, sc in _read(more).items():
+            if a in live:
+                live[a] = {**sc, **live[a]}
     archs = list(live)
+    proxies = list(proxies)
+    for name in list_proxies():  # population proxies whose inputs every arch has: combined over these archs
+        spec = get_proxy(name)
+        have = [a for a in archs if all(i in live[a] for i in spec.population_inputs)]
+        if spec.needs_population and name not in proxies and len(have) >= 2:
+            pop = PopulationScore(name)
+            for a in have:
+                pop.update(a, {i: live[a][i][0] for i in spec.population_inputs})
+            for a, v in pop.compute().items():
+                live[a][name] = [v, sum(live[a][i][1] for i in spec.population_inputs if i != "flops")]
+            proxies.append(name)
+    proxies += [p for p in dict.fromkeys(k for a in archs for k in live[a]) if p not in proxies]
     stored = baseline_scores(space, dataset, archs)
     stored_map = {(a, p): s for a, p, s in zip(stored.arch, stored.proxy, stored.score)}
     truths = {}
@@ -100,12 +121,13 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--out", required=True)
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--extra", action="append", default=[], help="more JSON-lines files of the same archs to merge")
     a = ap.parse_args()
     space = get_space(a.space)
     proxies = split_list(a.proxies)
     if not a.report_only:
         score_into(a.out, space, a.dataset, draw(space, a.dataset, a.seed, a.archs), proxies, a.seed, a.batch_size)
-    print(report(a.out, space, a.dataset, proxies))
+    print(report(a.out, space, a.dataset, proxies, a.extra))
 
 
 if __name__ == "__main__":

@@ -231,3 +231,25 @@ def test_aznas_components():
     b = Batch(torch.randn(4, 3, 8, 8), None)
     vals = {n: compute_proxy(n, net, b, ctx) for n in ("az_expressivity", "az_progressivity", "az_trainability")}
     assert vals["az_trainability"] <= 0.0 and vals["az_expressivity"] > 0.0
+
+
+@pytest.mark.parametrize("argv,mode,overrides", [
+    (["--baselines"], "files", []),
+    (["--baselines", "live"], "live", []),
+    (["--baselines", "archs=5"], "files", ["archs=5"]),  # the bare flag before an override, as it always read
+])
+def test_correlate_baselines_flag(monkeypatch, argv, mode, overrides):
+    from naslib_swap.cli import build_parser
+    from naslib_swap.cli import correlate as cc
+
+    seen = {}
+
+    def fake_resolve(file, flags, ovr):
+        seen.update(baselines=flags["baselines"], overrides=list(ovr))
+        raise ConfigError("stop here")
+
+    monkeypatch.setattr(cc, "resolve", fake_resolve)
+    args = build_parser().parse_args(["correlate", "--db", "x.sqlite", *argv])
+    with pytest.raises(ConfigError):
+        args.func(args)
+    assert seen == {"baselines": mode, "overrides": overrides}
