@@ -117,6 +117,8 @@ def main() -> None:
     ap.add_argument("--dataset", default="cifar10")
     ap.add_argument("--seed", type=int, default=9000)
     ap.add_argument("--archs", type=int, default=1000)
+    ap.add_argument("--score-seed", type=int, default=None,
+                    help="scoring seed (batch, weights; default --seed): another one measures self-agreement")
     ap.add_argument("--proxies", default=SUITE13)
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--out", required=True)
@@ -126,7 +128,8 @@ def main() -> None:
     space = get_space(a.space)
     proxies = split_list(a.proxies)
     if not a.report_only:
-        score_into(a.out, space, a.dataset, draw(space, a.dataset, a.seed, a.archs), proxies, a.seed, a.batch_size)
+        score_into(a.out, space, a.dataset, draw(space, a.dataset, a.seed, a.archs), proxies,
+                   a.seed if a.score_seed is None else a.score_seed, a.batch_size)
     print(report(a.out, space, a.dataset, proxies, a.extra))
 
 

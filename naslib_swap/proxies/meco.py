@@ -10,7 +10,8 @@ every module i, :math:`P(f_i)` is the :math:`C \times C` Pearson correlation mat
 Higher is better. As the authors' code: every module is hooked (containers too), the input is one Gaussian sample,
 the net in train mode. Outputs that are not feature maps (one value per channel) give an all-zero matrix and add 0.
 The code draws a 64x64 input; here the sample has the batch's own shape (``input="batch"`` uses the batch's first
-image instead).
+image instead). Where a train-mode BN meets a 1x1 map, one sample is too few to normalise: NaN (the code records NaN
+too), which the suite's rule makes -1e8.
 
 Example:
     >>> import torch, torch.nn as nn
@@ -68,6 +69,10 @@ def meco(net: nn.Module, batch: Batch, ctx: ProxyContext, *, input: Literal["ran
     handles = [m.register_forward_hook(hook) for m in net.modules()]
     try:
         net(x)
+    except ValueError as exc:
+        if "more than 1 value per channel" not in str(exc):
+            raise
+        return float("nan")  # a train-mode BN sees one value per channel: one sample is too few (the code: NaN)
     finally:
         for h in handles:
             h.remove()
