@@ -23,8 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", default=None, help="e.g. 9000-9004 (default) or 9000,9002")
     p.add_argument("--archs", type=int, default=None, help="archs drawn per seed (default 1000)")
     p.add_argument("--db", required=True, help="SQLite results file (created or resumed)")
-    p.add_argument("--baselines", action="store_true", default=None,
-                   help="also show the suite's 13 proxies for the same archs, read from the suite files")
+    p.add_argument("--baselines", nargs="?", const="files", default=None, metavar="{files,live,both}",
+                   help="also show the suite's 13 proxies for the same archs: files (the bare flag) reads the suite's "
+                        "own scores, live scores them with the package into the store, both does both")
     p.add_argument("--unique", action="store_true", default=None, help="draw without replacement")
     p.add_argument("--workers", type=int, default=None, help="local processes (default 1)")
     p.add_argument("--config", default=None, help="YAML config (configs/suite_zero/*.yaml)")
@@ -42,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..suite.runner import run_correlation, summary_rows
 
+    if args.baselines is not None and "=" in args.baselines:  # `--baselines archs=5`: the bare flag, an override
+        args.overrides = [args.baselines, *args.overrides]
+        args.baselines = "files"
     flags = {
         "space": args.space, "dataset": args.dataset, "proxies": args.proxies,
         "seeds": parse_range(args.seeds) if args.seeds else None, "archs": args.archs,

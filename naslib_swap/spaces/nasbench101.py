@@ -165,8 +165,12 @@ class NB101Network(nn.Module):
                 nn.init.normal_(mod.weight, 0.0, 0.01)
                 nn.init.zeros_(mod.bias)
 
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last cell's output, before the global mean (timm's name; zen reads it)."""
+        return self.layers(x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.layers(x).mean(dim=(2, 3)))
+        return self.classifier(self.forward_features(x).mean(dim=(2, 3)))
 
 
 @register_space

@@ -12,7 +12,7 @@ The keys:
 | ``key_source`` | ``suite`` | ``suite`` or ``preview`` key list (see :func:`~naslib_swap.suite.sampler.suite_keys`) |
 | ``batch_size`` | null | minibatch size (null: the protocol's, else the proxy's paper default, else the space's, 64) |
 | ``protocol`` | ``suite`` | a named protocol (:mod:`naslib_swap.protocols`): proxy options and batch sizes of a paper |
-| ``baselines`` | false | copy the suite's 13 proxies for the sampled archs into the store and the tables |
+| ``baselines`` | false | the suite's 13 beside ours: ``files`` (or ``true``), ``live`` or ``both`` (see below) |
 | ``truth_metrics`` | ``[val, test]`` | ground truths to correlate against (``test`` only where the space has it) |
 | ``topk`` | ``[10, 50, 100]`` | precision@top-k |
 | ``workers`` | 1 | local processes |
@@ -29,6 +29,10 @@ Only ``space, dataset, proxies, batch_size, key_source, unique, device, protocol
 score; their hash is the ``config_hash`` stored with every row (``protocol`` enters it when it is not the default
 ``suite``, so stores written before protocols existed keep their hash). The proxies' stored labels name a non-default
 protocol (``swap[...,protocol='swap-paper',...]``), so two protocols' rows live side by side in one store.
+
+``baselines``: ``files`` copies the suite's own scores of the sampled archs from its files into the store; ``live``
+scores the 13 with the package like any proxy (every space, every arch; LIBRA and the report read them from the
+store); ``both`` does both, the file scores shown as ``<name> (suite)``.
 """
 from __future__ import annotations
 
@@ -142,7 +146,7 @@ def resolve(file: str | Path | None = None, flags: dict[str, Any] | None = None,
         cfg["topk"] = [cfg["topk"]]
     cfg["topk"] = [int(k) for k in cfg["topk"]]
     cfg["unique"] = bool(cfg["unique"])
-    cfg["baselines"] = bool(cfg["baselines"])
+    cfg["baselines"] = baseline_mode(cfg["baselines"])
     _resolve_scale(cfg)
     return cfg
 
@@ -166,6 +170,30 @@ def _resolve_scale(cfg: dict[str, Any]) -> None:
     if cfg["backend"] == "local" and (cfg["address"] is not None or cfg["gpus_per_task"] or cfg["cpus_per_task"] != 1):
         raise ConfigError("address, cpus_per_task and gpus_per_task are settings of the ray backend; add "
                           "backend=ray (or use workers/threads for local processes)", param="backend")
+
+
+BASELINE_MODES = ("files", "live", "both")
+
+
+def baseline_mode(value: Any) -> str | bool:
+    """``False`` (no baselines) or one of :data:`BASELINE_MODES`; ``True`` is ``files`` (the flag's old meaning)."""
+    if value is True:
+        return "files"
+    if value in (False, None) or (isinstance(value, str) and value.lower() in ("", "none", "off", "false", "no")):
+        return False
+    if isinstance(value, str) and value.lower() in BASELINE_MODES:
+        return value.lower()
+    raise ConfigError(f"baselines={value!r}: use files, live, both or false", param="baselines")
+
+
+def uses_file_baselines(cfg: dict[str, Any]) -> bool:
+    """Whether the suite's own scores are copied from its files (``files`` or ``both``)."""
+    return baseline_mode(cfg.get("baselines")) in ("files", "both")
+
+
+def uses_live_baselines(cfg: dict[str, Any]) -> bool:
+    """Whether the suite's 13 proxies are scored live beside ours (``live`` or ``both``)."""
+    return baseline_mode(cfg.get("baselines")) in ("live", "both")
 
 
 def score_hash(cfg: dict[str, Any], version: str) -> str:

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
+from ..data.groundtruth import SUITE_PROXIES
 from ..errors import DataNotFoundError, GrammarError, NaslibSwapError, OptionError, UnknownNameError
 from ..proxies.base import PopulationScore, ProxyCall, apply_protocol
 from ..registry import get_space
@@ -42,7 +43,7 @@ from ..scoring import ArchScorer
 from . import store as st
 from .backends import RayEngine, check_ray_settings, failure_message
 from .baselines import baseline_scores, baseline_source, zc_file_truth
-from .config import save_resolved, score_hash
+from .config import save_resolved, score_hash, uses_file_baselines, uses_live_baselines
 from .metrics import correlation_metrics, summarise
 from .sampler import sample_archs, suite_keys
 
@@ -127,6 +128,8 @@ def _run_unit(unit: Unit) -> Result:
 def plan(cfg: dict[str, Any]) -> tuple[list[str], list[str], dict[int, list[str]]]:
     """``(labels, leaf labels, {seed: drawn archs})`` for a resolved config."""
     labels = [canonical_label(p, cfg.get("protocol")) for p in cfg["proxies"]]
+    if uses_live_baselines(cfg):  # the suite's 13, scored by the package like any proxy
+        labels += [p for p in SUITE_PROXIES if p not in labels]
     if len(set(labels)) != len(labels):
         raise NaslibSwapError(f"a proxy is listed twice in {cfg['proxies']}; list each once")
     leaf: list[str] = []
@@ -188,7 +191,7 @@ def run_correlation(cfg: dict[str, Any], db_path: str | Path, *, progress: bool 
                 _combine_populations(cfg, labels, samples, store, chash)
     shown = labels if whole else [lab for lab in labels if not ProxyCall.parse(lab).spec.needs_population]
     summary = evaluate(db_path, cfg["space"], cfg["dataset"], labels=shown, seeds=cfg["seeds"], topk=cfg["topk"],
-                       baselines=cfg["baselines"])
+                       baselines=uses_file_baselines(cfg))
     summary["wall_s"] = time.perf_counter() - t_start
     summary["units_run"] = scored  # by this run (another run on the same store scores the rest)
     fails = st.load_failures(db_path, cfg["space"], cfg["dataset"])
@@ -266,7 +269,7 @@ def _finished(cfg: dict[str, Any], db: Path, space: Any, chash: str, labels: lis
         if any(m not in have and _truth(space, cfg["dataset"], m, all_archs, cfg["data_root"])[0]
                for m in cfg["truth_metrics"]):
             return False
-        if cfg["baselines"] and store.frame("SELECT COUNT(*) AS n FROM baselines WHERE space=? AND dataset=?",
+        if uses_file_baselines(cfg) and store.frame("SELECT COUNT(*) AS n FROM baselines WHERE space=? AND dataset=?",
                                             (cfg["space"], cfg["dataset"])).n.iloc[0] == 0:
             return False
     return True
@@ -285,7 +288,7 @@ def _fill(cfg: dict[str, Any], store: st.Store, space: Any, chash: str, leaf: li
         values, src = _truth(space, cfg["dataset"], metric, all_archs, cfg["data_root"])
         if values:
             store.write_truth(cfg["space"], cfg["dataset"], metric, values, src)
-    if cfg["baselines"]:
+    if uses_file_baselines(cfg):
         bl = baseline_scores(cfg["space"], cfg["dataset"], all_archs, cfg["data_root"])
         store.write_baselines(cfg["space"], cfg["dataset"], bl, baseline_source(cfg["space"], cfg["dataset"]))
     return _missing(store, cfg, leaf, work)

@@ -1,0 +1,79 @@
+"""What the suite's (NAS-Bench-Suite-Zero's) pruning-style measures share: the layers they read, the way they sum.
+
+NASLib's ``zerocost`` branch (``naslib/predictors/pruners/``) computes each measure as a list of per-layer tensors over
+the ``nn.Conv2d`` and ``nn.Linear`` modules of the net, in ``net.modules()`` order, and ``find_measures`` sums them
+into one number: ``sum += torch.sum(arr[i])`` starting from the Python float 0.0, so the running sum is a tensor of the
+layers' dtype (float32 for these nets) and ``.item()`` ends it. :func:`suite_sum` adds up the same way, so our score
+and the suite's are equal to the last float32 bit on the same tensors.
+
+The suite's ``bn=False`` copy (synflow) replaces every ``BatchNorm1d/2d`` forward by the identity:
+:func:`bypass_batchnorm`.
+"""
+from __future__ import annotations
+
+import types
+from typing import Callable, Iterable, Union
+
+import torch
+import torch.nn as nn
+
+from ..errors import ProxyInputError
+from ..types import Batch
+
+SUITE_REFERENCE = ("Krishnakumar et al., NAS-Bench-Suite-Zero, NeurIPS 2022 Datasets and Benchmarks; NASLib branch "
+                   "zerocost, naslib/predictors/pruners/measures/")
+
+WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
+WeightLayer = Union[nn.Conv2d, nn.Linear]
+
+
+def weight_layers(net: nn.Module) -> list[WeightLayer]:
+    """The ``nn.Conv2d`` and ``nn.Linear`` modules of ``net`` in ``net.modules()`` order (the suite's layers)."""
+    return [m for m in net.modules() if isinstance(m, WEIGHT_LAYERS)]
+
+
+def suite_sum(per_layer: Iterable[torch.Tensor]) -> float:
+    """Sum of the per-layer tensors as the suite adds them (a running tensor sum from 0.0, then ``.item()``)."""
+    total: float | torch.Tensor = 0.0
+    for t in per_layer:
+        total = total + torch.sum(t)
+    return float(total.item()) if isinstance(total, torch.Tensor) else float(total)
+
+
+def per_layer(net: nn.Module, metric: Callable[[WeightLayer], torch.Tensor]) -> list[torch.Tensor]:
+    """``metric(layer)`` for every suite layer of ``net``."""
+    return [metric(m) for m in weight_layers(net)]
+
+
+def task_loss(net: nn.Module, batch: Batch) -> torch.Tensor:
+    """The task's loss of ``net`` on ``batch`` (one forward pass)."""
+    if batch.targets is None:
+        raise ProxyInputError("this proxy needs labels but the batch has none; pass a labelled batch")
+    return batch.loss_fn(net(batch.inputs), batch.targets)
+
+
+def _identity(self: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def bypass_batchnorm(net: nn.Module) -> None:
+    """Make every ``BatchNorm1d/2d`` of ``net`` an identity, as the suite's ``get_prunable_copy(bn=False)`` does."""
+    for m in net.modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            m.forward = types.MethodType(_identity, m)  # type: ignore[method-assign]
+
+
+def input_with_grad(batch: Batch) -> torch.Tensor:
+    """A leaf copy of the batch's inputs that records its gradient (the caller's tensor is left untouched)."""
+    return batch.inputs.detach().clone().requires_grad_(True)
+
+
+def input_jacobian(net: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(dsum(y)/dx per sample, y)``: the gradient of the summed outputs with respect to the input, as the suite's
+    jacov and epe_nas take it (``y.backward(ones_like(y))``)."""
+    x = input_with_grad(batch)
+    net.zero_grad()
+    y = net(x)
+    y.backward(torch.ones_like(y))
+    assert x.grad is not None
+    return x.grad.detach(), y.detach()

@@ -1,0 +1,54 @@
+r"""grasp: Gradient Signal Preservation (Wang et al., "Picking Winning Tickets Before Training by Preserving Gradient
+Flow", ICLR 2020), summed over the net as NAS-Bench-Suite-Zero computes it.
+
+With :math:`g = \partial \mathcal{L} / \partial W` over the weights of every ``nn.Conv2d`` and ``nn.Linear`` and
+:math:`H` the Hessian of the loss, the saliency of a weight is :math:`-W \odot H g`; the suite sums it (its sign is
+flipped from the pruning paper's, as the suite found accuracy negatively correlated without it):
+
+.. math:: \mathrm{grasp} = \sum_l \sum_i \left( - W_l \odot (H g)_l \right)_i, \qquad
+          H g = \nabla_W \left( \textstyle\sum_l \langle \mathrm{sg}(g_l), \nabla_{W_l} \mathcal{L} \rangle \right)
+
+(:math:`\mathrm{sg}`: no gradient through the first gradient; two forward passes, temperature 1, net in train mode).
+Higher is better (the suite's sign).
+
+Example:
+    >>> import torch, torch.nn as nn
+    >>> from naslib_swap.proxies.base import Batch, compute_proxy
+    >>> net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    >>> b = Batch(torch.randn(5, 3, generator=torch.Generator().manual_seed(0)), torch.tensor([0, 1, 0, 1, 1]))
+    >>> isinstance(compute_proxy("grasp", net, b), float)
+    True
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from ..registry import register_proxy
+from ._suite import SUITE_REFERENCE, WeightLayer, per_layer, suite_sum, task_loss, weight_layers
+from .base import Batch, ProxyContext
+
+
+def _grasp(layer: WeightLayer) -> torch.Tensor:
+    g = layer.weight.grad
+    return -layer.weight.data * g if g is not None else torch.zeros_like(layer.weight)
+
+
+@register_proxy("grasp", higher_is_better=True, needs_grad=True, needs_labels=True, bn_mode="train",
+                description="GraSP: sum over conv/linear weights of -weight x (Hessian x gradient)",
+                reference="Wang et al., GraSP, ICLR 2020; " + SUITE_REFERENCE)
+def grasp(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
+    """The suite's grasp (see the module doc)."""
+    weights = [m.weight for m in weight_layers(net)]
+    for w in weights:
+        w.requires_grad_(True)
+    net.zero_grad()
+    first = torch.autograd.grad(task_loss(net, batch), weights, allow_unused=True)
+    second = torch.autograd.grad(task_loss(net, batch), weights, create_graph=True, allow_unused=True)
+    z: torch.Tensor | float = 0.0
+    for g_w, g_f in zip(first, second):
+        if g_w is not None and g_f is not None:
+            z = z + (g_w.detach() * g_f).sum()
+    if isinstance(z, torch.Tensor) and z.requires_grad:
+        z.backward()
+    return suite_sum(per_layer(net, _grasp))
