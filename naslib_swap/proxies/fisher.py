@@ -46,7 +46,12 @@ def fisher(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
 
         def on_grad(grad: torch.Tensor) -> None:
             g = grad.detach()
-            g_nk = (act * g).sum(dim=tuple(range(2, act.dim()))) if act.dim() > 2 else act * g
+            if isinstance(layer, nn.Linear) and act.dim() > 2:
+                # a Linear on tokens (B, T, C): its channels are the last dim; sum over the tokens (the suite's
+                # nets have no such layer, so their figures are unchanged)
+                g_nk = (act * g).sum(dim=tuple(range(1, act.dim() - 1)))
+            else:
+                g_nk = (act * g).sum(dim=tuple(range(2, act.dim()))) if act.dim() > 2 else act * g
             del_k = g_nk.pow(2).mean(0).mul(0.5)
             key = id(layer)
             info[key] = info[key] + del_k if key in info else del_k
