@@ -166,3 +166,24 @@ def test_two_runs_on_one_store_score_each_unit_once(tmp_path):
     rows = con.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
     assert sum(runs) == distinct == rows, (runs, distinct, rows)  # every unit scored, and by one run only
     assert con.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0  # every claim released
+
+
+def test_list_tells_what_each_proxy_costs(capsys) -> None:
+    """Issue 21: `list` shows each proxy's measured seconds per NB201 arch, from the shipped measurement."""
+    import json
+
+    from naslib_swap.cli import main
+    from naslib_swap.proxies.costs import measured_costs, typical_cost
+    from naslib_swap.registry import PROXIES
+
+    assert measured_costs()["measured"]["command"].startswith("python scripts/measure_proxy_costs.py")
+    built_in = [n for n in PROXIES.names() if PROXIES.source(n).startswith("naslib_swap.proxies.")]
+    for name in built_in:  # every built-in proxy was measured (a new one: rerun the script with --only-missing)
+        assert typical_cost(name) is not None and typical_cost(name)["seconds_per_arch"] > 0, name
+    assert typical_cost("teg_ntk")["seconds_per_arch"] > 10 * typical_cost("swap")["seconds_per_arch"]
+    assert main(["list", "swap"]) == 0
+    out = capsys.readouterr().out
+    assert "s/arch" in out and "measured" in out
+    assert main(["list", "swap", "--format", "json"]) == 0
+    row = json.loads(capsys.readouterr().out)["proxies"][0]
+    assert row["typical_cost_nb201"]["seconds_per_arch"] == typical_cost("swap")["seconds_per_arch"]

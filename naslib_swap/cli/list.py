@@ -22,7 +22,7 @@ def _space_row(name: str) -> dict[str, Any]:
 def _cost(entry: dict[str, Any] | None) -> str:
     if not entry:
         return "-"
-    v = entry["cpu_seconds_per_arch"]
+    v = entry["seconds_per_arch"]
     return f"{v:.2g}" if v < 10 else f"{v:.0f}"
 
 
@@ -47,12 +47,12 @@ def run(args: argparse.Namespace) -> int:
     print_table([{**p, "higher": "yes" if p["higher_is_better"] else "no",
                   "grad": "yes" if p["needs_grad"] else "", "labels": "yes" if p["needs_labels"] else "",
                   "population": "yes" if p["needs_population"] else "",
-                  "CPU-s/arch": _cost(p["typical_cost_nb201"])} for p in proxies],
-                ["name", "higher", "grad", "labels", "population", "CPU-s/arch", "bn_mode", "description"])
+                  "s/arch": _cost(p["typical_cost_nb201"])} for p in proxies],
+                ["name", "higher", "grad", "labels", "population", "s/arch", "bn_mode", "description"])
     how = measured_costs().get("measured")
     if how:
-        print(f"CPU-s/arch: median CPU seconds (all threads) of the proxy's own compute per NB201 CIFAR-10 arch at its "
-              f"defaults, measured "
+        print(f"s/arch: median wall seconds of the proxy's own compute per NB201 CIFAR-10 arch at its defaults "
+              f"(network build and minibatch excluded; CPU seconds in --format json), measured "
               f"{how['date']} on {how['machine']} (load {how['load_average_1_5_15'][0]}); '-' = not measured")
     print("\nSpaces")
     print_table([{"name": s["name"], "datasets": ", ".join(s["datasets"]), "sizes": ", ".join(s["sizes"]),
