@@ -13,9 +13,9 @@ architectures are scored with it, nor on their order, nor on global random state
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import torch
 
@@ -29,7 +29,7 @@ from .types import Batch
 
 MAX_BATCH = 1024
 
-__all__ = ["ArchScorer", "ScoreResult", "score", "resolve_device"]
+__all__ = ["ArchInputs", "ArchScorer", "ScoreResult", "score", "resolve_device"]
 
 
 @dataclass
@@ -58,6 +58,22 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if dev.type not in ("cpu", "cuda", "mps"):
         raise ProxyInputError(f"device {device!r} is not supported; use cpu or cuda", param="device")
     return dev
+
+
+@dataclass
+class ArchInputs:
+    """One architecture's network, proxy context and minibatches (made once per batch size, on first use)."""
+
+    key: str
+    net: torch.nn.Module
+    ctx: ProxyContext
+    make_batch: Callable[[int], Batch]
+    batches: dict[int, Batch] = field(default_factory=dict)
+
+    def batch(self, size: int) -> Batch:
+        if size not in self.batches:
+            self.batches[size] = self.make_batch(size)
+        return self.batches[size]
 
 
 class ArchScorer:
@@ -107,8 +123,9 @@ class ArchScorer:
                 out.setdefault(c.label, c)
         return list(out.values())
 
-    def score_arch(self, arch: Any, jobs: Sequence[ProxyCall] | None = None) -> list[ScoreResult]:
-        """Scores of one architecture for each per-arch call (population proxies excluded)."""
+    def arch_inputs(self, arch: Any) -> "ArchInputs":
+        """What a proxy gets for one architecture: its network, context and (per batch size) minibatch, each drawn
+        from generators seeded by ``(seed, arch)`` (so scoring a proxy alone or with others gives the same value)."""
         arch = self.space.parse(arch)
         key = self.space.key(arch)
         seeds = {part: derive_seed(self.seed, self.space, self.dataset, key, part)
@@ -119,16 +136,22 @@ class ArchScorer:
             self.space, self.dataset, generator=make_generator(seeds["proxy"]), device=self.device, arch=arch,
             net_seed=seeds["net"], net_options=self.net_options, batch_generator=make_generator(seeds["extra"]),
             data_root=self.data_root)
-        batches: dict[int, Batch] = {}
+
+        def make_batch(size: int) -> Batch:
+            return self.space.make_batch(self.dataset, size, make_generator(seeds["data"]), data_root=self.data_root,
+                                         device=self.device)
+
+        return ArchInputs(key, net, ctx, make_batch)
+
+    def score_arch(self, arch: Any, jobs: Sequence[ProxyCall] | None = None) -> list[ScoreResult]:
+        """Scores of one architecture for each per-arch call (population proxies excluded)."""
+        inputs = self.arch_inputs(arch)
         out = []
         for job in jobs if jobs is not None else self.leaf_jobs():
-            bs = self.batch_size_for(job)
-            if bs not in batches:
-                batches[bs] = self.space.make_batch(self.dataset, bs, make_generator(seeds["data"]),
-                                                    data_root=self.data_root, device=self.device)
+            batch = inputs.batch(self.batch_size_for(job))
             t0 = time.perf_counter()
-            value = compute_proxy(job, net, batches[bs], ctx)
-            out.append(ScoreResult(key, job.label, value, time.perf_counter() - t0))
+            value = compute_proxy(job, inputs.net, batch, inputs.ctx)
+            out.append(ScoreResult(inputs.key, job.label, value, time.perf_counter() - t0))
         return out
 
     def combine_population(self, per_arch: dict[str, dict[str, ScoreResult]]) -> list[ScoreResult]:

@@ -27,24 +27,11 @@ from pathlib import Path
 
 import torch
 
-from naslib_swap.proxies.base import ProxyContext, compute_proxy, parse_calls
+from naslib_swap.proxies.base import compute_proxy, parse_calls
 from naslib_swap.proxies.costs import COSTS_FILE, SPACE_KEY
 from naslib_swap.registry import PROXIES, get_space
-from naslib_swap.rng import derive_seed, make_generator
+from naslib_swap.rng import make_generator
 from naslib_swap.scoring import ArchScorer
-
-
-def _inputs(scorer: ArchScorer, arch):
-    """What the scorer gives a proxy for one arch (same seeds as ``ArchScorer.score_arch``)."""
-    space, key = scorer.space, scorer.space.key(arch)
-    seeds = {p: derive_seed(scorer.seed, space, scorer.dataset, key, p) for p in ("data", "net", "proxy", "extra")}
-    net = space.build(arch, scorer.dataset, generator=make_generator(seeds["net"]), device=scorer.device)
-    ctx = ProxyContext.for_space(space, scorer.dataset, generator=make_generator(seeds["proxy"]),
-                                 device=scorer.device, arch=arch, net_seed=seeds["net"], net_options={},
-                                 batch_generator=make_generator(seeds["extra"]), data_root=None)
-    batch = space.make_batch(scorer.dataset, scorer.batch_size_for(scorer.jobs[0]), make_generator(seeds["data"]),
-                             data_root=None, device=scorer.device)
-    return net, batch, ctx
 
 
 def main() -> int:
@@ -74,10 +61,11 @@ def main() -> int:
         wall, cpu = [], []
         for arch in archs:
             t0 = time.perf_counter()
-            net, batch, ctx = _inputs(scorer, arch)
+            inputs = scorer.arch_inputs(arch)  # what score_arch gives the proxy: same seeds, net and batch
+            batch = inputs.batch(scorer.batch_size_for(job))
             build_s.append(time.perf_counter() - t0)
             t0, c0 = time.perf_counter(), time.process_time()
-            compute_proxy(job, net, batch, ctx)
+            compute_proxy(job, inputs.net, batch, inputs.ctx)
             wall.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)  # all threads of this process: robust to other load on the machine
             if sum(cpu) >= args.max_seconds:

@@ -187,3 +187,32 @@ def test_list_tells_what_each_proxy_costs(capsys) -> None:
     assert main(["list", "swap", "--format", "json"]) == 0
     row = json.loads(capsys.readouterr().out)["proxies"][0]
     assert row["typical_cost_nb201"]["seconds_per_arch"] == typical_cost("swap")["seconds_per_arch"]
+
+
+def test_arch_inputs_are_what_score_arch_scores_with() -> None:
+    """The cost script times a proxy on `ArchScorer.arch_inputs`: the same net, batch and context as `score_arch`."""
+    from naslib_swap.proxies.base import compute_proxy
+    from naslib_swap.scoring import ArchScorer
+
+    scorer = ArchScorer("nasbench201", "cifar10", ["swap", "params"], batch_size=8, net_options={"width": 4, "cells": 1})
+    arch = "(0, 2, 3, 2, 3, 1)"
+    inputs = scorer.arch_inputs(arch)
+    assert inputs.batch(8) is inputs.batch(8)  # made once per size
+    alone = [compute_proxy(job, inputs.net, inputs.batch(8), inputs.ctx) for job in scorer.jobs]
+    assert alone == [r.score for r in scorer.score_arch(arch)]
+
+
+@needs_data
+def test_a_store_file_without_tables_yet_is_not_finished(tmp_path) -> None:
+    """Two runs starting on a new store: one may see the file before the other has made its tables."""
+    import sqlite3
+
+    from naslib_swap.cli import main
+
+    db = tmp_path / "new.sqlite"
+    sqlite3.connect(db).close()  # the file exists, with no table
+    rc = main(["correlate", "--space", "nasbench201", "--dataset", "ImageNet16-120", "--proxies", "params",
+               "--archs", "3", "--seeds", "9000", "--db", str(db), "--no-progress"])
+    assert rc == 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0] > 0
