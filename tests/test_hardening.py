@@ -194,7 +194,8 @@ def test_arch_inputs_are_what_score_arch_scores_with() -> None:
     from naslib_swap.proxies.base import compute_proxy
     from naslib_swap.scoring import ArchScorer
 
-    scorer = ArchScorer("nasbench201", "cifar10", ["swap", "params"], batch_size=8, net_options={"width": 4, "cells": 1})
+    scorer = ArchScorer("nasbench201", "cifar10", ["swap", "params"], batch_size=8,
+                        net_options={"width": 4, "cells": 1})
     arch = "(0, 2, 3, 2, 3, 1)"
     inputs = scorer.arch_inputs(arch)
     assert inputs.batch(8) is inputs.batch(8)  # made once per size
