@@ -189,6 +189,7 @@ def test_list_tells_what_each_proxy_costs(capsys) -> None:
     assert row["typical_cost_nb201"]["seconds_per_arch"] == typical_cost("swap")["seconds_per_arch"]
 
 
+@needs_data
 def test_arch_inputs_are_what_score_arch_scores_with() -> None:
     """The cost script times a proxy on `ArchScorer.arch_inputs`: the same net, batch and context as `score_arch`."""
     from naslib_swap.proxies.base import compute_proxy
