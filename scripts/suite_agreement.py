@@ -38,6 +38,18 @@ def _rho(a: list[float], b: list[float]) -> float:
     return float(spearmanr(suite_clean(a)[0], suite_clean(b)[0])[0])
 
 
+def _records(lines) -> list[dict]:
+    """The complete records of a JSON-lines file; a line cut short by a kill (only ever the last) is skipped, and
+    its arch is scored again."""
+    out = []
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
 def draw(space, dataset: str, seed: int, n: int) -> list[str]:
     """The first ``n`` distinct archs of NASLib's 1000-arch draw for ``seed``."""
     keys = sample_archs(suite_keys(space, dataset), 1000, seed, space=space)
@@ -49,8 +61,15 @@ def score_into(path: str, space, dataset: str, archs: list[str], proxies: list[s
     done = set()
     if os.path.exists(path):
         with open(path) as f:
-            done = {json.loads(line)["arch"] for line in f if line.strip()}
+            done = {r["arch"] for r in _records(f)}
     scorer = ArchScorer(space, dataset, proxies, seed=seed, batch_size=batch_size)
+    if os.path.exists(path) and os.path.getsize(path):
+        with open(path, "rb") as f:
+            f.seek(-1, os.SEEK_END)
+            cut = f.read(1) != b"\n"
+        if cut:  # a record cut short by a kill: end its line so the next record starts clean
+            with open(path, "a") as f:
+                f.write("\n")
     with open(path, "a") as f:
         for i, arch in enumerate(a for a in archs if a not in done):
             rows = scorer.score_arch(arch)
@@ -61,7 +80,7 @@ def score_into(path: str, space, dataset: str, archs: list[str], proxies: list[s
 
 def _read(path: str) -> dict[str, dict[str, list[float]]]:
     with open(path) as f:
-        return {r["arch"]: r["scores"] for r in map(json.loads, filter(str.strip, f))}
+        return {r["arch"]: r["scores"] for r in _records(f)}
 
 
 def report(path: str, space, dataset: str, proxies: list[str], extra: list[str] = ()) -> str:
