@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from ._suite import SUITE_REFERENCE, WeightLayer, per_layer, suite_sum, task_loss, weight_layers
 from .base import Batch, ProxyContext
 
@@ -35,6 +35,7 @@ def _grasp(layer: WeightLayer) -> torch.Tensor:
 
 
 @register_proxy("grasp", higher_is_better=True, needs_grad=True, needs_labels=True, bn_mode="train",
+                needs=(Need.LOSS_GRAD, Need.SECOND_ORDER,),
                 description="GraSP: sum over conv/linear weights of -weight x (Hessian x gradient)",
                 reference="Wang et al., GraSP, ICLR 2020; " + SUITE_REFERENCE)
 def grasp(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import torch.nn as nn
 
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from ._suite import SUITE_REFERENCE, per_layer, suite_sum
 from .base import Batch, ProxyContext
 
 
-@register_proxy("l2_norm", higher_is_better=True, bn_mode="train",
+@register_proxy("l2_norm", needs=(Need.WEIGHTS,), higher_is_better=True, bn_mode="train",
                 description="sum over conv/linear layers of the L2 norm of the weight (no forward pass)",
                 reference=SUITE_REFERENCE + "l2_norm.py")
 def l2_norm(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:

@@ -62,7 +62,7 @@ import torch.nn as nn
 from torch.func import functional_call, grad, replace_all_batch_norm_modules_, vmap
 
 from ..errors import ProxyInputError
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from .base import Batch, ProxyContext
 from .hooks import PatternCounter, activation_hooks, unique_rows
 from .lswag_interval import DEFAULT_INTERVAL, check_interval, percentile_bin, stored_interval
@@ -295,6 +295,7 @@ def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, ac
 
 
 @register_proxy("lswag", higher_is_better=True, needs_grad=True, needs_labels=True, batch_size=64, reference=REFERENCE,
+                needs=(Need.ACTIVATIONS, Need.PER_SAMPLE_GRAD,),
                 description="L-SWAG: (sum over the layer interval of log sum 1/std|grad|) x SWAP of layers 1..hi")
 def lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu",
           numerator: str = "one", chunk_size: int | None = None) -> float:
@@ -304,6 +305,7 @@ def lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = No
 
 
 @register_proxy("lswag_layerwise", higher_is_better=True, needs_grad=True, needs_labels=True, batch_size=64,
+                needs=(Need.ACTIVATIONS, Need.PER_SAMPLE_GRAD,),
                 reference=REFERENCE,
                 description="L-SWAG, layer-wise product (App. D.2): sum over the interval of Lambda_l x Psi_l")
 def lswag_layerwise(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu",

@@ -71,7 +71,7 @@ from torch.func import functional_call, jacrev
 
 from ..errors import ProxyInputError
 from ..ranking import rank
-from ..registry import get_proxy, register_population_proxy, register_proxy
+from ..registry import Need, get_proxy, register_population_proxy, register_proxy
 from ..spaces.capabilities import SizeError
 from .base import Batch, ProxyContext
 from .hooks import activation_hooks, pack_patterns, reinitialise, unique_rows
@@ -292,7 +292,7 @@ def _reinit(net: nn.Module, ctx: ProxyContext, init: str) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 @register_proxy(
-    "teg_ntk",
+    "teg_ntk", needs=(Need.PER_SAMPLE_GRAD, Need.REINIT,),
     higher_is_better=False,
     needs_grad=True,
     batch_size=64,
@@ -322,7 +322,7 @@ def teg_ntk(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3
 
 
 @register_proxy(
-    "teg_lr",
+    "teg_lr", needs=(Need.OTHER_NETS, Need.OWN_INPUT, Need.REINIT,),
     higher_is_better=True,
     needs_arch_builder=True,
     description="TEG expressivity: distinct ReLU activation patterns of 3x3 crops on the thin net (C=1, N=1, no stem)",
@@ -356,7 +356,7 @@ def teg_lr(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3,
 
 
 @register_proxy(
-    "teg_mse",
+    "teg_mse", needs=(Need.PER_SAMPLE_GRAD, Need.OWN_INPUT, Need.REINIT,),
     higher_is_better=False,
     needs_grad=True,
     needs_labels=True,
