@@ -37,7 +37,8 @@ PER_ARCH = [n for n in list_proxies() if not get_proxy(n).needs_population]
 OPTIONS = {"teg_ntk": "[reinits=1]", "teg_mse": "[reinits=1,train_size=8,test_size=8]",
            "teg_lr": "[reinits=1,crops=200,images=16]", "lswag": "[interval=(0,10)]",
            "lswag_layerwise": "[interval=(0,10)]"}
-LABELS = [n + OPTIONS.get(n, "") for n in PER_ARCH] + ["swap[reinits=2]", "nwot[bn_mode=eval]", "grad_norm[bn_mode=eval]"]
+LABELS = [n + OPTIONS.get(n, "") for n in PER_ARCH] + ["swap[reinits=2]", "nwot[bn_mode=eval]",
+                                                      "grad_norm[bn_mode=eval]"]
 
 
 def _scorer(labels) -> ArchScorer:

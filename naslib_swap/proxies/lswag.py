@@ -51,7 +51,6 @@ Example:
 """
 from __future__ import annotations
 
-import copy
 import math
 import warnings
 from dataclasses import dataclass
@@ -59,10 +58,10 @@ from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
-from torch.func import functional_call, grad, replace_all_batch_norm_modules_, vmap
 
 from ..errors import ProxyInputError
 from ..registry import Need, register_proxy
+from . import persample
 from .base import Batch, ProxyContext
 from .hooks import PatternCounter, activation_hooks, unique_rows
 from .lswag_interval import DEFAULT_INTERVAL, check_interval, percentile_bin, stored_interval
@@ -145,29 +144,17 @@ def _distinct(parts: list[torch.Tensor]) -> int:
 
 def per_sample_grads(net: nn.Module, batch: Batch, param_names: Sequence[str], *, chunk_size: int | None = None
                      ) -> dict[str, torch.Tensor]:
-    """Per-sample gradients ``(B, *shape)`` of the loss w.r.t. the named parameters (torch.func vmap + grad).
+    """Per-sample gradients ``(B, *shape)`` of the loss w.r.t. the named parameters (torch.func vmap + grad, through
+    :func:`naslib_swap.proxies.persample.per_sample_grads`; ``chunk_size`` None: chosen from the free memory).
 
     The loss of sample ``i`` is ``batch.loss_fn(net(x_i[None]), y_i[None])``. In train mode the BN modules of a copy
     of ``net`` stop tracking running statistics (``vmap`` cannot update them in place).
     """
     if batch.targets is None:
         raise ProxyInputError("L-SWAG needs labels: pass a labelled batch")
-    model = net
-    if net.training:
-        model = copy.deepcopy(net)
-        replace_all_batch_norm_modules_(model)
-    params = {k: v.detach() for k, v in model.named_parameters()}
-    buffers = {k: v.detach() for k, v in model.named_buffers()}
-    chosen = {k: params[k] for k in param_names}
-    rest = {k: v for k, v in params.items() if k not in chosen}
-    loss_fn = batch.loss_fn
-
-    def loss_one(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        out = functional_call(model, ({**rest, **p}, buffers), (x.unsqueeze(0),))
-        return loss_fn(out, y.unsqueeze(0))
-
     try:
-        return vmap(grad(loss_one), in_dims=(None, 0, 0), chunk_size=chunk_size)(chosen, batch.inputs, batch.targets)
+        return persample.per_sample_grads(net, batch.inputs, param_names, targets=batch.targets,
+                                          loss_fn=batch.loss_fn, chunk_size=chunk_size)
     except ValueError as e:  # e.g. BatchNorm1d on a single sample in train mode
         raise ProxyInputError(f"L-SWAG's per-sample forward failed ({str(e).splitlines()[0]}); "
                               f"try lswag[bn_mode=eval]") from None
@@ -190,7 +177,7 @@ def layer_terms(grads: torch.Tensor, numerator: str = "one") -> float:
     return math.log(total) if total > 0 else float("nan")
 
 
-MAX_GRAD_BYTES = 2 * 2**30  # per-sample gradients held at once; larger nets are done in groups of layers
+MAX_GRAD_BYTES = 2 * 2**30  # per-sample gradients held at once (at most; less when less memory is free)
 
 
 def grouped_layer_terms(net: nn.Module, batch: Batch, names: Sequence[str], numerators: Sequence[str], *,
@@ -200,6 +187,7 @@ def grouped_layer_terms(net: nn.Module, batch: Batch, names: Sequence[str], nume
     term depends only on its own gradients, so the grouping changes the cost, not the values."""
     params = dict(net.named_parameters())
     per_sample = batch.inputs.shape[0]
+    max_bytes = min(max_bytes, int(persample.available_bytes(batch.inputs.device) * persample.MEMORY_FRACTION))
     groups: list[list[str]] = [[]]
     used = 0
     for n in names:
