@@ -67,7 +67,8 @@ def test_the_plan_shares_passes() -> None:
     steps = plan(scorer.jobs, inputs.ctx, scorer.batch_size_for)
     shared = [s for s in steps if s.shared]
     names = {scorer.jobs[i].name for s in shared for i in s.jobs}
-    assert {"swap", "reg_swap", "nwot", "grad_norm", "snip", "plain", "fisher", "jacov", "epe_nas"} <= names
+    assert {"swap", "reg_swap", "nwot", "grad_norm", "snip", "plain", "fisher", "jacov", "epe_nas", "grasp", "l2_norm",
+            "lswag", "lswag_layerwise"} <= names
     assert len(steps) < len(scorer.jobs)
     # a call whose options re-draw weights, or another BN mode / batch, is not in the train-mode pass
     train_pass = next(s for s in shared if s.bn_mode == "train")

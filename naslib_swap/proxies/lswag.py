@@ -51,6 +51,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ from . import persample
 from .base import Batch, ProxyContext
 from .hooks import PatternCounter, activation_hooks, unique_rows
 from .lswag_interval import DEFAULT_INTERVAL, check_interval, percentile_bin, stored_interval
+from .passes import PassOutput, Tap
 
 REFERENCE = "Casarin et al., L-SWAG, CVPR 2025 (Eq. 1, 7, 8; App. D.2); no public code"
 WEIGHT_TYPES: tuple[type[nn.Module], ...] = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)
@@ -96,46 +98,62 @@ def act_types(acts: str | Sequence[str]) -> tuple[type[nn.Module], ...]:
     return tuple(ACT_TYPES[a] for a in names)
 
 
+class TraceTap(Tap):
+    """The hooks of :func:`trace_forward` as a tap of a (shared) forward pass; ``trace()`` after the forward."""
+
+    def __init__(self, acts: tuple[type[nn.Module], ...] = (nn.ReLU, nn.GELU)) -> None:
+        self.acts = acts
+        self.events: list[tuple[str, nn.Module]] = []
+        self.counters: dict[int, PatternCounter] = {}
+
+    def attach(self, net: nn.Module, stack: contextlib.ExitStack) -> None:
+        self.names = {m: n for n, m in net.named_modules()}
+        seen: set[int] = set()
+        events, counters = self.events, self.counters
+
+        def pre(module: nn.Module, _inp: Any) -> None:
+            if id(module) not in seen:
+                seen.add(id(module))
+                events.append(("w", module))
+
+        def on_act(module: nn.Module, out: torch.Tensor) -> None:
+            if id(module) not in counters:
+                counters[id(module)] = PatternCounter()
+                events.append(("a", module))
+            counters[id(module)].add(out)
+
+        for m in net.modules():
+            if isinstance(m, WEIGHT_TYPES) and getattr(m, "weight", None) is not None:
+                stack.callback(m.register_forward_pre_hook(pre).remove)
+        stack.enter_context(activation_hooks(net, on_act, types=self.acts, ndim=None))
+
+    def trace(self, net: nn.Module) -> Trace:
+        layers = [(self.names[m], m) for kind, m in self.events if kind == "w"]
+        if not layers:
+            raise ProxyInputError(f"L-SWAG found no conv/linear layer that runs in {type(net).__name__}")
+        feeds, patterns, n_before = [], [], 0
+        for kind, m in self.events:
+            if kind == "w":
+                n_before += 1
+            else:
+                # an activation run after n_before layers feeds layer n_before (0-based), or the last one
+                feeds.append(min(n_before, len(layers) - 1))
+                patterns.append(self.counters[id(m)].rows())
+        return Trace(layers, feeds, patterns)
+
+    def finish(self, net: nn.Module, out: PassOutput) -> Any:
+        return self.trace(net)
+
+
 @torch.no_grad()
 def trace_forward(net: nn.Module, inputs: torch.Tensor,
                   acts: tuple[type[nn.Module], ...] = (nn.ReLU, nn.GELU)) -> Trace:
     """Run ``net`` once, recording the order of its weight layers and the patterns of every activation output."""
-    names = {m: n for n, m in net.named_modules()}
-    events: list[tuple[str, nn.Module]] = []
-    seen: set[int] = set()
-    counters: dict[int, PatternCounter] = {}
-
-    def pre(module: nn.Module, _inp: Any) -> None:
-        if id(module) not in seen:
-            seen.add(id(module))
-            events.append(("w", module))
-
-    def on_act(module: nn.Module, out: torch.Tensor) -> None:
-        if id(module) not in counters:
-            counters[id(module)] = PatternCounter()
-            events.append(("a", module))
-        counters[id(module)].add(out)
-
-    handles = [m.register_forward_pre_hook(pre) for m in net.modules()
-               if isinstance(m, WEIGHT_TYPES) and getattr(m, "weight", None) is not None]
-    try:
-        with activation_hooks(net, on_act, types=acts, ndim=None):
-            net(inputs)
-    finally:
-        for h in handles:
-            h.remove()
-    layers = [(names[m], m) for kind, m in events if kind == "w"]
-    if not layers:
-        raise ProxyInputError(f"L-SWAG found no conv/linear layer that runs in {type(net).__name__}")
-    feeds, patterns, n_before = [], [], 0
-    for kind, m in events:
-        if kind == "w":
-            n_before += 1
-        else:
-            # an activation run after n_before layers feeds layer n_before (0-based), or the last one
-            feeds.append(min(n_before, len(layers) - 1))
-            patterns.append(counters[id(m)].rows())
-    return Trace(layers, feeds, patterns)
+    tap = TraceTap(acts)
+    with contextlib.ExitStack() as stack:
+        tap.attach(net, stack)
+        net(inputs)
+    return tap.trace(net)
 
 
 def _distinct(parts: list[torch.Tensor]) -> int:
@@ -245,24 +263,20 @@ def _resolve_interval(interval: Any, ctx: ProxyContext) -> tuple[int, int]:
     return DEFAULT_INTERVAL
 
 
-def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, acts: str, numerator: str,
-           chunk_size: int | None, layerwise: bool) -> float:
-    lo, hi = _resolve_interval(interval, ctx)
-    # lswag and lswag_layerwise on the same (arch, batch) share the forward trace and the per-sample gradients
-    key = ("lswag", acts, numerator, net.training, lo, hi, tuple(batch.inputs.shape))
-    if key in ctx.cache:
-        tr, lam = ctx.cache[key]
-    else:
-        tr = trace_forward(net, batch.inputs, act_types(acts))
-        inside = [i for i, b in enumerate(tr.bins()) if lo <= b <= hi]
-        if not inside:
-            raise ProxyInputError(f"no layer of this {tr.num_layers}-layer net falls in the L-SWAG bins {lo}..{hi}; "
-                                  f"widen the interval")
-        pnames = {id(p): n for n, p in net.named_parameters()}
-        names = [pnames[id(tr.layers[i][1].weight)] for i in inside]
-        terms = grouped_layer_terms(net, batch, names, (numerator,), chunk_size=chunk_size)[numerator]
-        lam = dict(zip(inside, terms))
-        ctx.cache[key] = (tr, lam)
+def _lambdas(net: nn.Module, batch: Batch, tr: Trace, lo: int, hi: int, numerator: str,
+             chunk_size: int | None) -> dict[int, float]:
+    r""":math:`\Lambda_l` of the layers in bins ``lo..hi`` (by forward index)."""
+    inside = [i for i, b in enumerate(tr.bins()) if lo <= b <= hi]
+    if not inside:
+        raise ProxyInputError(f"no layer of this {tr.num_layers}-layer net falls in the L-SWAG bins {lo}..{hi}; "
+                              f"widen the interval")
+    pnames = {id(p): n for n, p in net.named_parameters()}
+    names = [pnames[id(tr.layers[i][1].weight)] for i in inside]
+    terms = grouped_layer_terms(net, batch, names, (numerator,), chunk_size=chunk_size)[numerator]
+    return dict(zip(inside, terms))
+
+
+def _combine(net: nn.Module, tr: Trace, lam: dict[int, float], hi: int, layerwise: bool) -> float:
     bins = tr.bins()
     inside = sorted(lam)
     if layerwise:
@@ -282,8 +296,51 @@ def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, ac
     return lam_total * _distinct(psi_parts)
 
 
+def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, acts: str, numerator: str,
+           chunk_size: int | None, layerwise: bool) -> float:
+    lo, hi = _resolve_interval(interval, ctx)
+    # lswag and lswag_layerwise on the same (arch, batch) share the forward trace and the per-sample gradients
+    key = ("lswag", acts, numerator, net.training, lo, hi, tuple(batch.inputs.shape))
+    if key in ctx.cache:
+        tr, lam = ctx.cache[key]
+    else:
+        tr = trace_forward(net, batch.inputs, act_types(acts))
+        lam = _lambdas(net, batch, tr, lo, hi, numerator, chunk_size)
+        ctx.cache[key] = (tr, lam)
+    return _combine(net, tr, lam, hi, layerwise)
+
+
+class LswagTap(TraceTap):
+    """L-SWAG in a shared pass: the trace hooks ride on the arch's forward; the per-sample gradients (torch.func,
+    on a copy) follow in ``finish``. lswag and lswag_layerwise with the same settings share one product."""
+
+    needs_labels = True
+
+    def __init__(self, lo: int, hi: int, acts: str, numerator: str, chunk_size: int | None, layerwise: bool) -> None:
+        super().__init__(act_types(acts))
+        self.key = ("lswag", acts, numerator, lo, hi, chunk_size)
+        self.lo, self.hi, self.numerator, self.chunk_size, self.layerwise = lo, hi, numerator, chunk_size, layerwise
+
+    def finish(self, net: nn.Module, out: PassOutput) -> Any:
+        assert out.batch is not None
+        tr = self.trace(net)
+        return tr, _lambdas(net, out.batch, tr, self.lo, self.hi, self.numerator, self.chunk_size)
+
+    def score(self, product: Any, net: nn.Module) -> float:
+        tr, lam = product
+        return _combine(net, tr, lam, self.hi, self.layerwise)
+
+
+def _tap_factory(layerwise: bool) -> Any:
+    def make(ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu", numerator: str = "one",
+             chunk_size: int | None = None) -> Tap:
+        lo, hi = _resolve_interval(interval, ctx)
+        return LswagTap(lo, hi, acts, numerator, chunk_size, layerwise)
+    return make
+
+
 @register_proxy("lswag", higher_is_better=True, needs_grad=True, needs_labels=True, batch_size=64, reference=REFERENCE,
-                needs=(Need.ACTIVATIONS, Need.PER_SAMPLE_GRAD,),
+                needs=(Need.ACTIVATIONS, Need.PER_SAMPLE_GRAD,), tap=_tap_factory(False),
                 description="L-SWAG: (sum over the layer interval of log sum 1/std|grad|) x SWAP of layers 1..hi")
 def lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu",
           numerator: str = "one", chunk_size: int | None = None) -> float:
@@ -293,7 +350,7 @@ def lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = No
 
 
 @register_proxy("lswag_layerwise", higher_is_better=True, needs_grad=True, needs_labels=True, batch_size=64,
-                needs=(Need.ACTIVATIONS, Need.PER_SAMPLE_GRAD,),
+                needs=(Need.ACTIVATIONS, Need.PER_SAMPLE_GRAD,), tap=_tap_factory(True),
                 reference=REFERENCE,
                 description="L-SWAG, layer-wise product (App. D.2): sum over the interval of Lambda_l x Psi_l")
 def lswag_layerwise(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu",

@@ -7,8 +7,10 @@ the task loss's gradient w.r.t. the weights, or the summed output's gradient w.r
 saw into a score. :func:`run_pass` runs one forward of the batch with every tap's hooks, then at most two
 backward passes, in an order that gives each tap exactly the tensors it would get alone:
 
-1. forward (under ``torch.no_grad`` when no tap needs a gradient); the forward-only taps finish here;
-2. the task loss backward (``retain_graph`` when 3. follows); the loss taps read ``.grad`` and drop their hooks;
+1. forward (under ``torch.no_grad`` when no tap needs a gradient), then every module hook is removed; the
+   forward-only taps finish here;
+2. the task loss backward (``retain_graph`` when 3. follows); the loss taps read ``.grad`` and drop their tensor
+   hooks; a tap that runs passes of its own on top (GraSP's Hessian-vector product) finishes last;
 3. ``y.backward(ones_like(y))`` for the input-gradient taps (the input's gradient of 2. is discarded first).
 
 The proxies' own functions run through the same taps (``run_pass(net, batch, [tap])``), so a proxy scored alone
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any, Hashable, Literal, Sequence
+from typing import Any, Callable, Hashable, Literal, Sequence
 
 import torch
 import torch.nn as nn
@@ -40,6 +42,10 @@ from ..types import Batch
 
 GradKind = Literal["none", "loss", "input"]
 
+# how a pass that needs no gradient switches autograd off (scripts/bench_proxies.py measures torch.inference_mode
+# against it; docs/results.md says which won)
+grad_off: Callable[[], Any] = torch.no_grad
+
 
 @dataclass
 class PassOutput:
@@ -48,6 +54,7 @@ class PassOutput:
     output: Any = None
     input_grad: torch.Tensor | None = None
     targets: torch.Tensor | None = None
+    batch: Batch | None = None
 
 
 class Tap:
@@ -57,12 +64,13 @@ class Tap:
     key: Hashable = None
     grad: GradKind = "none"
     needs_labels: bool = False
+    rewrites_grads: bool = False  # a loss tap whose finish runs passes of its own (it finishes after the others)
 
     def attach(self, net: nn.Module, stack: contextlib.ExitStack) -> None:
-        """Register hooks on ``net`` (remove them through ``stack``)."""
+        """Register module hooks on ``net`` (remove them through ``stack``: they are removed after the forward)."""
 
     def finish(self, net: nn.Module, out: PassOutput) -> Any:
-        """The product of the pass for this tap (called once per key)."""
+        """The product of the pass for this tap (called once per key; no module hook is attached any more)."""
         raise NotImplementedError
 
     def score(self, product: Any, net: nn.Module) -> float:
@@ -77,40 +85,41 @@ def run_pass(net: nn.Module, batch: Batch, taps: Sequence[Tap]) -> list[float]:
     for t in taps:
         unique.setdefault(t.key if t.key is not None else id(t), t)
     firsts = list(unique.values())
-    loss = [t for t in firsts if t.grad == "loss"]
+    # taps that change the weights' gradients (GraSP's second pass) read them last
+    loss = sorted((t for t in firsts if t.grad == "loss"), key=lambda t: t.rewrites_grads)
     wrt_input = [t for t in firsts if t.grad == "input"]
     if any(t.needs_labels for t in firsts) and batch.targets is None:
         raise ProxyInputError("this proxy needs labels but the batch has none; pass a labelled batch")
     products: dict[int, Any] = {}
-    out = PassOutput(targets=batch.targets)
-    with contextlib.ExitStack() as stack:
+    out = PassOutput(targets=batch.targets, batch=batch)
+    x = batch.inputs
+    if wrt_input:
+        x = x.detach().clone().requires_grad_(True)  # a leaf copy: the caller's tensor is left untouched
+    with contextlib.ExitStack() as stack:  # the module hooks live for the forward only
         for t in firsts:
             t.attach(net, stack)
-        x = batch.inputs
-        if wrt_input:
-            x = x.detach().clone().requires_grad_(True)  # a leaf copy: the caller's tensor is left untouched
         if loss or wrt_input:
             net.zero_grad()
             with torch.enable_grad():
                 y = net(x)
         else:
-            with torch.no_grad():
+            with grad_off():
                 y = net(x)
-        out.output = y
-        for t in firsts:
-            if t.grad == "none":
-                products[id(t)] = t.finish(net, out)
-        if loss:
-            assert batch.targets is not None
-            batch.loss_fn(y, batch.targets).backward(retain_graph=bool(wrt_input))
-            for t in loss:
-                products[id(t)] = t.finish(net, out)
-        if wrt_input:
-            x.grad = None  # the loss backward's share
-            y.backward(torch.ones_like(y))
-            assert x.grad is not None
-            out.input_grad = x.grad.detach()
-            out.output = y.detach()
-            for t in wrt_input:
-                products[id(t)] = t.finish(net, out)
+    out.output = y
+    for t in firsts:
+        if t.grad == "none":
+            products[id(t)] = t.finish(net, out)
+    if loss:
+        assert batch.targets is not None
+        batch.loss_fn(y, batch.targets).backward(retain_graph=bool(wrt_input))
+        for t in loss:
+            products[id(t)] = t.finish(net, out)
+    if wrt_input:
+        x.grad = None  # the loss backward's share
+        y.backward(torch.ones_like(y))
+        assert x.grad is not None
+        out.input_grad = x.grad.detach()
+        out.output = y.detach()
+        for t in wrt_input:
+            products[id(t)] = t.finish(net, out)
     return [t.score(products[id(unique[t.key if t.key is not None else id(t)])], net) for t in taps]
