@@ -121,11 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(f"[{k + 1}/{len(archs)}] {arch}: planned {row['planned_cpu']:.2f} cpu-s, alone "
               f"{sum(v for key, v in row.items() if key.startswith('alone_cpu|')):.2f} cpu-s", file=sys.stderr)
-    load_after = os.getloadavg()
-    summary = summarise(rows, calls, args, peak.kind, peaks, mismatches, (load_before, load_after), source)
+        summary = summarise(rows, calls, args, peak.kind, peaks, mismatches, (load_before, os.getloadavg()), source)
+        if args.out:  # after every arch: an interrupted run keeps what it measured
+            Path(args.out).write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
     print_summary(summary)
-    if args.out:
-        Path(args.out).write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
     return 0
 
 
