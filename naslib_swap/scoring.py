@@ -8,7 +8,9 @@ Example:
 
 Reproducibility: the minibatch, the network's initial weights and the proxy's own randomness for an architecture are
 drawn from generators seeded by ``(seed, architecture key)``, so a score does not depend on which other
-architectures are scored with it, nor on their order, nor on global random state.
+architectures are scored with it, nor on their order, nor on global random state; each proxy gets its own freshly
+seeded generators, so neither does it depend on the other proxies scored. Per arch, the proxies that can share a pass
+share one (:mod:`naslib_swap.proxies.planner`), with the scores each gets alone.
 """
 from __future__ import annotations
 
