@@ -96,18 +96,3 @@ def bypass_batchnorm(net: nn.Module) -> None:
         if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             m.forward = types.MethodType(_identity, m)  # type: ignore[method-assign]
 
-
-def input_with_grad(batch: Batch) -> torch.Tensor:
-    """A leaf copy of the batch's inputs that records its gradient (the caller's tensor is left untouched)."""
-    return batch.inputs.detach().clone().requires_grad_(True)
-
-
-def input_jacobian(net: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(dsum(y)/dx per sample, y)``: the gradient of the summed outputs with respect to the input, as the suite's
-    jacov and epe_nas take it (``y.backward(ones_like(y))``)."""
-    x = input_with_grad(batch)
-    net.zero_grad()
-    y = net(x)
-    y.backward(torch.ones_like(y))
-    assert x.grad is not None
-    return x.grad.detach(), y.detach()
