@@ -14,6 +14,7 @@ Example:
 """
 from __future__ import annotations
 
+import enum
 import fnmatch
 import importlib
 import inspect
@@ -245,6 +246,30 @@ def describe(annotation: Any) -> str:
 # Proxies
 # ---------------------------------------------------------------------------------------------------------------
 
+class Need(str, enum.Enum):
+    """What a proxy consumes of an (architecture, batch): declared metadata the scorer plans passes from.
+
+    ``ACTIVATIONS``: outputs/inputs of the net's activation points in one forward of the batch; ``LOSS_GRAD``: the
+    task loss's gradient w.r.t. the weights (one forward + backward); ``INPUT_GRAD``: the gradient of the summed
+    outputs w.r.t. the input; ``PER_SAMPLE_GRAD``: per-sample gradients (torch.func); ``SECOND_ORDER``: a
+    Hessian-vector product; ``OWN_INPUT``: an input of its own (all-ones in float64, Gaussian noise, one sample,
+    crops) rather than the batch; ``REINIT``: weights re-drawn from the proxy's generator; ``OTHER_NETS``: other
+    builds of the architecture (``ctx.build_net``); ``SPLIT_BATCH``: passes over parts of the batch; ``WEIGHTS``:
+    the weights only, no pass over the batch (``params``/``flops`` run one batch-1 forward of their own).
+    """
+
+    ACTIVATIONS = "activations"
+    LOSS_GRAD = "loss_grad"
+    INPUT_GRAD = "input_grad"
+    PER_SAMPLE_GRAD = "per_sample_grad"
+    SECOND_ORDER = "second_order"
+    OWN_INPUT = "own_input"
+    REINIT = "reinit"
+    OTHER_NETS = "other_nets"
+    SPLIT_BATCH = "split_batch"
+    WEIGHTS = "weights"
+
+
 @dataclass(frozen=True)
 class ProxySpec:
     """A registered proxy and what callers need to know about it (never branch on the name: read these fields).
@@ -267,6 +292,9 @@ class ProxySpec:
         options: default keyword options of ``fn``, read from its signature (named variants, e.g.
             ``formula="paper"|"code"``).
         declared: the options with their types, checked whenever a user sets them.
+        needs: what the proxy consumes (:class:`Need`); empty when undeclared (a third-party proxy: run alone).
+        tap: ``tap(**options) -> Tap | None``: the proxy as a consumer of a pass shared with other proxies
+            (:mod:`naslib_swap.proxies.passes`); None (or a None result for some options) runs it alone.
     """
 
     name: str
@@ -281,6 +309,8 @@ class ProxySpec:
     description: str = ""
     reference: str = ""
     population_inputs: tuple[str, ...] = ()
+    needs: frozenset[Need] = frozenset()
+    tap: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
     options: dict[str, Any] = field(default_factory=dict, init=False)
     declared: Options = field(init=False, repr=False)
 
@@ -288,6 +318,9 @@ class ProxySpec:
         owner = f"proxy '{self.name}'"
         if self.bn_mode not in ("train", "eval"):
             raise PluginError(f"{owner}: bn_mode must be 'train' or 'eval', got {self.bn_mode!r}")
+        bad = [n for n in self.needs if not isinstance(n, Need)]
+        if bad:
+            raise PluginError(f"{owner}: needs must be naslib_swap.registry.Need values, got {bad!r}")
         positional = [n for n, p in inspect.signature(self.fn).parameters.items()
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         want = 1 if self.needs_population else 3
@@ -313,6 +346,8 @@ class ProxySpec:
             "bn_mode": self.bn_mode,
             "needs_arch_builder": self.needs_arch_builder,
             "batch_size": self.batch_size,
+            "needs": sorted(n.value for n in self.needs),
+            "shares_passes": self.tap is not None,
             "options": {k: plain_value(v) for k, v in self.options.items()},
             "description": self.description,
             "reference": self.reference,
@@ -344,12 +379,15 @@ def register_proxy(
     batch_size: int | None = None,
     description: str = "",
     reference: str = "",
+    needs: "tuple[Need, ...] | frozenset[Need]" = (),
+    tap: Callable[..., Any] | None = None,
     registry: Registry[ProxySpec] | None = None,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Decorator: register ``fn(net, batch, ctx, *, **options) -> float`` as a proxy.
 
     The options are the keyword-only parameters of ``fn`` with their defaults and annotations; users set them as
-    ``name[key=value]``. The signature is checked here, when the proxy registers.
+    ``name[key=value]``. The signature is checked here, when the proxy registers. ``needs`` declares what it
+    consumes (:class:`Need`); ``tap`` gives its shared-pass form (see :mod:`naslib_swap.proxies.passes`).
 
     Example:
         >>> from naslib_swap.registry import register_proxy, PROXIES
@@ -366,7 +404,7 @@ def register_proxy(
         spec = ProxySpec(
             name=pname, fn=fn, higher_is_better=higher_is_better, needs_grad=needs_grad, needs_labels=needs_labels,
             bn_mode=bn_mode, needs_arch_builder=needs_arch_builder, batch_size=batch_size,
-            description=description or _first_line(fn), reference=reference,
+            description=description or _first_line(fn), reference=reference, needs=frozenset(needs), tap=tap,
         )
         (registry or PROXIES).add(pname, spec, _source_of(fn))
         fn.proxy_spec = spec  # type: ignore[attr-defined]

@@ -8,11 +8,13 @@ Example:
 
 Reproducibility: the minibatch, the network's initial weights and the proxy's own randomness for an architecture are
 drawn from generators seeded by ``(seed, architecture key)``, so a score does not depend on which other
-architectures are scored with it, nor on their order, nor on global random state.
+architectures are scored with it, nor on their order, nor on global random state; each proxy gets its own freshly
+seeded generators, so neither does it depend on the other proxies scored. Per arch, the proxies that can share a pass
+share one (:mod:`naslib_swap.proxies.planner`), with the scores each gets alone.
 """
 from __future__ import annotations
 
-import time
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -21,7 +23,8 @@ import torch
 
 from .errors import ProxyInputError
 from .protocols import Protocol, get_protocol
-from .proxies.base import PopulationScore, ProxyCall, ProxyContext, compute_proxy, parse_calls
+from .proxies.base import PopulationScore, ProxyCall, ProxyContext, parse_calls
+from .proxies.planner import plan, run_step
 from .registry import get_space
 from .rng import derive_seed, make_generator
 from .spaces.base import SearchSpace
@@ -62,18 +65,28 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 @dataclass
 class ArchInputs:
-    """One architecture's network, proxy context and minibatches (made once per batch size, on first use)."""
+    """One architecture's network, proxy context and minibatches (made once per batch size, on first use).
+
+    ``fresh_context`` makes the context again with its generators re-seeded: :meth:`context` gives each proxy one
+    (sharing the arch's ``cache``), so every proxy draws what it would draw scored alone, whichever run before it."""
 
     key: str
     net: torch.nn.Module
     ctx: ProxyContext
     make_batch: Callable[[int], Batch]
     batches: dict[int, Batch] = field(default_factory=dict)
+    fresh_context: Callable[[], ProxyContext] | None = None
 
     def batch(self, size: int) -> Batch:
         if size not in self.batches:
             self.batches[size] = self.make_batch(size)
         return self.batches[size]
+
+    def context(self, _call: ProxyCall | None = None) -> ProxyContext:
+        """The context of one proxy (see the class doc)."""
+        if self.fresh_context is None:
+            return self.ctx
+        return dataclasses.replace(self.fresh_context(), cache=self.ctx.cache)
 
 
 class ArchScorer:
@@ -94,8 +107,10 @@ class ArchScorer:
         data_root: str | Path | None = None,
         net_options: dict[str, Any] | None = None,
         protocol: str | Protocol | None = None,
+        share: bool = True,
     ) -> None:
         self.space = get_space(space) if isinstance(space, str) else space
+        self.share = bool(share)  # plan shared passes (same scores; False: each proxy alone, for benchmarks)
         self.net_options = dict(net_options or {})
         self.dataset = self.space.check_dataset(dataset)
         self.protocol = get_protocol(protocol)
@@ -132,27 +147,34 @@ class ArchScorer:
                  for part in ("data", "net", "proxy", "extra")}
         net = self.space.build(arch, self.dataset, generator=make_generator(seeds["net"]), device=self.device,
                                **self.net_options)
-        ctx = ProxyContext.for_space(
-            self.space, self.dataset, generator=make_generator(seeds["proxy"]), device=self.device, arch=arch,
-            net_seed=seeds["net"], net_options=self.net_options, batch_generator=make_generator(seeds["extra"]),
-            data_root=self.data_root)
+
+        def fresh_context() -> ProxyContext:
+            return ProxyContext.for_space(
+                self.space, self.dataset, generator=make_generator(seeds["proxy"]), device=self.device, arch=arch,
+                net_seed=seeds["net"], net_options=self.net_options, batch_generator=make_generator(seeds["extra"]),
+                data_root=self.data_root)
 
         def make_batch(size: int) -> Batch:
             return self.space.make_batch(self.dataset, size, make_generator(seeds["data"]), data_root=self.data_root,
                                          device=self.device)
 
-        return ArchInputs(key, net, ctx, make_batch)
+        return ArchInputs(key, net, fresh_context(), make_batch, fresh_context=fresh_context)
 
-    def score_arch(self, arch: Any, jobs: Sequence[ProxyCall] | None = None) -> list[ScoreResult]:
-        """Scores of one architecture for each per-arch call (population proxies excluded)."""
+    def score_arch(self, arch: Any, jobs: Sequence[ProxyCall] | None = None, *, share: bool | None = None
+                   ) -> list[ScoreResult]:
+        """Scores of one architecture for each per-arch call (population proxies excluded), in call order.
+
+        The calls are planned (:mod:`naslib_swap.proxies.planner`): those that can share one pass over the same
+        batch get it; each score is the one the proxy gets scored alone. ``share=False`` runs every proxy alone
+        (the default is the scorer's ``share``)."""
         inputs = self.arch_inputs(arch)
-        out = []
-        for job in jobs if jobs is not None else self.leaf_jobs():
-            batch = inputs.batch(self.batch_size_for(job))
-            t0 = time.perf_counter()
-            value = compute_proxy(job, inputs.net, batch, inputs.ctx)
-            out.append(ScoreResult(inputs.key, job.label, value, time.perf_counter() - t0))
-        return out
+        calls = list(jobs if jobs is not None else self.leaf_jobs())
+        steps = plan(calls, inputs.ctx, self.batch_size_for, share=self.share if share is None else share)
+        done: dict[int, tuple[float, float]] = {}
+        for step in steps:
+            batch = inputs.batch(step.batch_size)
+            done.update(zip(step.jobs, run_step(step, calls, inputs.net, batch, inputs.context)))
+        return [ScoreResult(inputs.key, c.label, *done[i]) for i, c in enumerate(calls)]
 
     def combine_population(self, per_arch: dict[str, dict[str, ScoreResult]]) -> list[ScoreResult]:
         """Scores of the population proxies, from the per-arch scores of their inputs (``{arch: {label: result}}``)."""

@@ -28,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "own scores, live scores them with the package into the store, both does both")
     p.add_argument("--unique", action="store_true", default=None, help="draw without replacement")
     p.add_argument("--workers", type=int, default=None, help="local processes (default 1)")
+    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads per worker (default 1)")
     p.add_argument("--config", default=None, help="YAML config (configs/suite_zero/*.yaml)")
     p.add_argument("--batch-size", type=int, default=None, help="minibatch size (default: the proxy's, else 64)")
     p.add_argument("--data-root", default=None, help="shared data folder")
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         "space": args.space, "dataset": args.dataset, "proxies": args.proxies,
         "seeds": parse_range(args.seeds) if args.seeds else None, "archs": args.archs,
         "baselines": args.baselines, "unique": args.unique, "workers": args.workers,
+        "threads": args.threads,
         "batch_size": args.batch_size, "data_root": args.data_root, "device": args.device,
         **scale_flags(args),
         "protocol": args.protocol,

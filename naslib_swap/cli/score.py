@@ -20,6 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--archs-file", default=None, help="a file with one architecture per line")
     p.add_argument("--proxies", required=True,
                    help="comma-separated proxy names, options in brackets: reg_swap[mu=1.2]")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch intra-op threads for this process (default: torch's; 1 on a shared machine)")
     add_common(p)
     add_protocol(p)
     p.set_defaults(func=run)
@@ -49,6 +51,12 @@ def run(args: argparse.Namespace) -> int:
         archs += _file_archs(Path(args.archs_file), args.space)
     if not archs:
         raise NaslibSwapError("no architecture given; pass --arch '(0, 2, 3, 2, 3, 1)' or --archs-file FILE")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise NaslibSwapError(f"--threads must be at least 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
     rows = score(args.space, args.dataset, archs, args.proxies, batch_size=args.batch_size, seed=args.seed,
                  device=args.device, data_root=args.data_root, progress=len(archs) > 1, protocol=args.protocol)
     data = [r.as_dict() for r in rows]

@@ -19,6 +19,7 @@ import torch.nn as nn
 
 from ..errors import ProxyInputError
 from ..types import Batch
+from .passes import PassOutput, Tap
 
 SUITE_REFERENCE = ("Krishnakumar et al., NAS-Bench-Suite-Zero, NeurIPS 2022 Datasets and Benchmarks; NASLib branch "
                    "zerocost, naslib/predictors/pruners/measures/")
@@ -52,6 +53,39 @@ def task_loss(net: nn.Module, batch: Batch) -> torch.Tensor:
     return batch.loss_fn(net(batch.inputs), batch.targets)
 
 
+class LossGradTap(Tap):
+    """A suite measure of the weights' task-loss gradients: ``suite_sum`` of ``metric(layer)`` after the loss
+    backward of the shared pass (grad_norm, snip, plain)."""
+
+    grad = "loss"
+    needs_labels = True
+
+    def __init__(self, name: str, metric: Callable[[WeightLayer], torch.Tensor]) -> None:
+        self.key = ("loss_grad", name)
+        self.metric = metric
+
+    def finish(self, net: nn.Module, out: PassOutput) -> float:
+        return suite_sum(per_layer(net, self.metric))
+
+
+class InputGradTap(Tap):
+    """A suite measure of the input Jacobian (jacov, epe_nas): ``score(jacobian, output, batch)`` after the
+    summed-output backward of the shared pass (``y.backward(ones_like(y))``, as the suite's code);
+    ``score(jacobian, output, targets)``."""
+
+    grad = "input"
+
+    def __init__(self, name: str, score_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], float],
+                 needs_labels: bool = False) -> None:
+        self.key = ("input_grad", name)
+        self.score_fn = score_fn
+        self.needs_labels = needs_labels
+
+    def finish(self, net: nn.Module, out: PassOutput) -> float:
+        assert out.input_grad is not None
+        return self.score_fn(out.input_grad, out.output, out.targets)
+
+
 def _identity(self: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return x
 
@@ -62,18 +96,3 @@ def bypass_batchnorm(net: nn.Module) -> None:
         if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             m.forward = types.MethodType(_identity, m)  # type: ignore[method-assign]
 
-
-def input_with_grad(batch: Batch) -> torch.Tensor:
-    """A leaf copy of the batch's inputs that records its gradient (the caller's tensor is left untouched)."""
-    return batch.inputs.detach().clone().requires_grad_(True)
-
-
-def input_jacobian(net: nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(dsum(y)/dx per sample, y)``: the gradient of the summed outputs with respect to the input, as the suite's
-    jacov and epe_nas take it (``y.backward(ones_like(y))``)."""
-    x = input_with_grad(batch)
-    net.zero_grad()
-    y = net(x)
-    y.backward(torch.ones_like(y))
-    assert x.grad is not None
-    return x.grad.detach(), y.detach()

@@ -48,7 +48,7 @@ import torch.nn as nn
 from scipy.stats import rankdata
 
 from ..errors import ProxyInputError
-from ..registry import register_population_proxy, register_proxy
+from ..registry import Need, register_population_proxy, register_proxy
 from .base import Batch, ProxyContext
 
 REFERENCE = "Lee & Ham, AZ-NAS: Assembling Zero-Cost Proxies for Network Architecture Search, CVPR 2024 (Sec. 3)"
@@ -130,6 +130,7 @@ def _components(net: nn.Module, batch: Batch, ctx: ProxyContext) -> dict[str, fl
 
 
 @register_proxy("az_expressivity", higher_is_better=True, needs_grad=True, bn_mode="train", reference=REFERENCE,
+                needs=(Need.OWN_INPUT, Need.REINIT, Need.ACTIVATIONS,),
                 description="AZ-NAS expressivity: summed spectral entropy of the primary blocks' feature covariances")
 def az_expressivity(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """:math:`s_E` (see the module doc)."""
@@ -137,6 +138,7 @@ def az_expressivity(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
 
 
 @register_proxy("az_progressivity", higher_is_better=True, needs_grad=True, bn_mode="train", reference=REFERENCE,
+                needs=(Need.OWN_INPUT, Need.REINIT, Need.ACTIVATIONS,),
                 description="AZ-NAS progressivity: the smallest increase of expressivity from one block to the next")
 def az_progressivity(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """:math:`s_P` (see the module doc)."""
@@ -144,6 +146,7 @@ def az_progressivity(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
 
 
 @register_proxy("az_trainability", higher_is_better=True, needs_grad=True, bn_mode="train", reference=REFERENCE,
+                needs=(Need.OWN_INPUT, Need.REINIT, Need.ACTIVATIONS,),
                 description="AZ-NAS trainability: -mean(sigma + 1/sigma - 2) over the blocks' backward gains")
 def az_trainability(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """:math:`s_T` (see the module doc)."""

@@ -25,7 +25,7 @@ from ..rng import make_generator
 from ..sizes import sampled_param_counts
 from ..types import Batch
 
-__all__ = ["Batch", "PopulationScore", "ProxyCall", "ProxyContext", "apply_protocol", "compute_proxy",
+__all__ = ["Batch", "PopulationScore", "ProxyCall", "ProxyContext", "apply_protocol", "check_call", "compute_proxy",
            "resolve_options"]
 
 BN_MODES = ("train", "eval")
@@ -263,6 +263,22 @@ def compute_proxy(
         call = call.with_options(**options)
     spec = call.spec
     ctx = ctx or ProxyContext()
+    check_call(call, batch, ctx)
+    bn_mode = call.options.get("bn_mode") or spec.bn_mode
+    opts = resolve_options(spec, call.proxy_options(), ctx.option_defaults.get(spec.name))
+    model = copy.deepcopy(net) if copy_net else net
+    model = model.to(ctx.device)
+    model.train(bn_mode == "train")
+    batch = batch.to(ctx.device)
+    if spec.needs_grad:
+        return float(spec.fn(model, batch, ctx, **opts))
+    with torch.no_grad():
+        return float(spec.fn(model, batch, ctx, **opts))
+
+
+def check_call(call: ProxyCall, batch: Batch, ctx: ProxyContext) -> None:
+    """What :func:`compute_proxy` refuses before it runs a proxy (the planner checks the same, first)."""
+    spec = call.spec
     if spec.needs_population:
         raise ProxyInputError(
             f"proxy '{spec.name}' combines a population of architectures: score its inputs "
@@ -276,16 +292,6 @@ def compute_proxy(
             f"proxy '{spec.name}' needs to build variants of the architecture; score it through a space "
             f"(naslib_swap.score) or pass ProxyContext(build_net=...)"
         )
-    bn_mode = call.options.get("bn_mode") or spec.bn_mode
-    opts = resolve_options(spec, call.proxy_options(), ctx.option_defaults.get(spec.name))
-    model = copy.deepcopy(net) if copy_net else net
-    model = model.to(ctx.device)
-    model.train(bn_mode == "train")
-    batch = batch.to(ctx.device)
-    if spec.needs_grad:
-        return float(spec.fn(model, batch, ctx, **opts))
-    with torch.no_grad():
-        return float(spec.fn(model, batch, ctx, **opts))
 
 
 class PopulationScore:

@@ -29,9 +29,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..registry import register_proxy
-from ._suite import SUITE_REFERENCE, input_jacobian
+from ..registry import Need, register_proxy
+from ._suite import SUITE_REFERENCE, InputGradTap
 from .base import Batch, ProxyContext
+from .passes import Tap, run_pass
 
 K = 1e-5
 
@@ -60,16 +61,24 @@ def epe_score(jacobians: np.ndarray, labels: np.ndarray, n_classes: int) -> floa
         return score / len(vals) if vals else score
 
 
-@register_proxy("epe_nas", higher_is_better=True, needs_grad=True, needs_labels=True, bn_mode="train",
-                description="EPE-NAS: class-wise log-correlations of the input Jacobians",
-                reference="Lopes et al., EPE-NAS, ICANN 2021; " + SUITE_REFERENCE)
-def epe_nas(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
-    """The suite's epe_nas (see the module doc)."""
-    jac, y = input_jacobian(net, batch)
-    assert batch.targets is not None
-    t = batch.targets
+def _score(jac: torch.Tensor, y: torch.Tensor, targets: torch.Tensor | None) -> float:
+    assert targets is not None
+    t = targets
     if t.dim() == 2:
         t = torch.argmax(t, dim=1)
     if t.dim() != 1:
         return float("nan")  # dense targets: no classes to group by (the suite's code fails and records NaN)
     return epe_score(jac.reshape(jac.shape[0], -1).cpu().numpy(), t.cpu().numpy(), int(y.shape[-1]))
+
+
+def _tap(ctx: ProxyContext) -> Tap:
+    return InputGradTap("epe_nas", _score, needs_labels=True)
+
+
+@register_proxy("epe_nas", higher_is_better=True, needs_grad=True, needs_labels=True, bn_mode="train",
+                needs=(Need.INPUT_GRAD,), tap=_tap,
+                description="EPE-NAS: class-wise log-correlations of the input Jacobians",
+                reference="Lopes et al., EPE-NAS, ICANN 2021; " + SUITE_REFERENCE)
+def epe_nas(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
+    """The suite's epe_nas (see the module doc)."""
+    return run_pass(net, batch, [_tap(ctx)])[0]

@@ -23,9 +23,10 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..registry import register_proxy
-from ._suite import SUITE_REFERENCE, WeightLayer, per_layer, suite_sum, task_loss
+from ..registry import Need, register_proxy
+from ._suite import SUITE_REFERENCE, LossGradTap, WeightLayer
 from .base import Batch, ProxyContext
+from .passes import Tap, run_pass
 
 
 def _grad_norm(layer: WeightLayer) -> torch.Tensor:
@@ -33,11 +34,14 @@ def _grad_norm(layer: WeightLayer) -> torch.Tensor:
     return g.norm() if g is not None else torch.zeros_like(layer.weight)
 
 
+def _tap(ctx: ProxyContext) -> Tap:
+    return LossGradTap("grad_norm", _grad_norm)
+
+
 @register_proxy("grad_norm", higher_is_better=True, needs_grad=True, needs_labels=True, bn_mode="train",
+                needs=(Need.LOSS_GRAD,), tap=_tap,
                 description="sum over conv/linear layers of the L2 norm of the loss gradient of the weight",
                 reference="Abdelfattah et al., Zero-Cost Proxies for Lightweight NAS, ICLR 2021; " + SUITE_REFERENCE)
 def grad_norm(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """The suite's grad_norm (see the module doc)."""
-    net.zero_grad()
-    task_loss(net, batch).backward()
-    return suite_sum(per_layer(net, _grad_norm))
+    return run_pass(net, batch, [LossGradTap("grad_norm", _grad_norm)])[0]

@@ -24,9 +24,10 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from ._suite import SUITE_REFERENCE, WeightLayer, per_layer, suite_sum, task_loss, weight_layers
 from .base import Batch, ProxyContext
+from .passes import PassOutput, Tap
 
 
 def _grasp(layer: WeightLayer) -> torch.Tensor:
@@ -34,7 +35,41 @@ def _grasp(layer: WeightLayer) -> torch.Tensor:
     return -layer.weight.data * g if g is not None else torch.zeros_like(layer.weight)
 
 
+def _hessian_gradient_sum(net: nn.Module, batch: Batch, first: tuple[torch.Tensor | None, ...]) -> float:
+    """Given the loss gradients ``first`` of the weights, the second pass (Hg) and the suite's sum."""
+    weights = [m.weight for m in weight_layers(net)]
+    net.zero_grad()
+    second = torch.autograd.grad(task_loss(net, batch), weights, create_graph=True, allow_unused=True)
+    z: torch.Tensor | float = 0.0
+    for g_w, g_f in zip(first, second):
+        if g_w is not None and g_f is not None:
+            z = z + (g_w.detach() * g_f).sum()
+    if isinstance(z, torch.Tensor) and z.requires_grad:
+        z.backward()
+    return suite_sum(per_layer(net, _grasp))
+
+
+class GraspTap(Tap):
+    """grasp in a shared pass: its first gradient is the pass's loss gradient; the Hessian-vector product runs on
+    top, after the other loss taps have read the gradients."""
+
+    key = ("grasp",)
+    grad = "loss"
+    needs_labels = True
+    rewrites_grads = True
+
+    def finish(self, net: nn.Module, out: PassOutput) -> float:
+        assert out.batch is not None
+        first = tuple(None if m.weight.grad is None else m.weight.grad.detach().clone() for m in weight_layers(net))
+        return _hessian_gradient_sum(net, out.batch, first)
+
+
+def _tap(ctx: ProxyContext) -> Tap:
+    return GraspTap()
+
+
 @register_proxy("grasp", higher_is_better=True, needs_grad=True, needs_labels=True, bn_mode="train",
+                needs=(Need.LOSS_GRAD, Need.SECOND_ORDER,), tap=_tap,
                 description="GraSP: sum over conv/linear weights of -weight x (Hessian x gradient)",
                 reference="Wang et al., GraSP, ICLR 2020; " + SUITE_REFERENCE)
 def grasp(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
@@ -44,11 +79,4 @@ def grasp(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
         w.requires_grad_(True)
     net.zero_grad()
     first = torch.autograd.grad(task_loss(net, batch), weights, allow_unused=True)
-    second = torch.autograd.grad(task_loss(net, batch), weights, create_graph=True, allow_unused=True)
-    z: torch.Tensor | float = 0.0
-    for g_w, g_f in zip(first, second):
-        if g_w is not None and g_f is not None:
-            z = z + (g_w.detach() * g_f).sum()
-    if isinstance(z, torch.Tensor) and z.requires_grad:
-        z.backward()
-    return suite_sum(per_layer(net, _grasp))
+    return _hessian_gradient_sum(net, batch, first)

@@ -21,11 +21,13 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+import torch
 import torch.nn as nn
 
-from ..registry import register_proxy
-from ._suite import SUITE_REFERENCE, input_jacobian
+from ..registry import Need, register_proxy
+from ._suite import SUITE_REFERENCE, InputGradTap
 from .base import Batch, ProxyContext
+from .passes import Tap, run_pass
 
 K = 1e-5
 
@@ -43,11 +45,18 @@ def jacov_score(jacobians: np.ndarray) -> float:
     return float(s)
 
 
-@register_proxy("jacov", higher_is_better=True, needs_grad=True, bn_mode="train",
+def _score(jac: torch.Tensor, _out: torch.Tensor, _targets: torch.Tensor | None) -> float:
+    return jacov_score(jac.reshape(jac.shape[0], -1).cpu().numpy())
+
+
+def _tap(ctx: ProxyContext) -> Tap:
+    return InputGradTap("jacov", _score)
+
+
+@register_proxy("jacov", higher_is_better=True, needs_grad=True, bn_mode="train", needs=(Need.INPUT_GRAD,), tap=_tap,
                 description="Jacobian covariance: -sum(log(l+k) + 1/(l+k)) over eigenvalues of the input-Jacobian "
                             "correlation matrix",
                 reference="Mellor et al., NAS without Training (v1, arXiv 2006.04647v1); " + SUITE_REFERENCE)
 def jacov(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """The suite's jacov (see the module doc)."""
-    jac, _ = input_jacobian(net, batch)
-    return jacov_score(jac.reshape(jac.shape[0], -1).cpu().numpy())
+    return run_pass(net, batch, [_tap(ctx)])[0]

@@ -18,14 +18,32 @@ from __future__ import annotations
 
 import torch.nn as nn
 
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from ._suite import SUITE_REFERENCE, per_layer, suite_sum
 from .base import Batch, ProxyContext
+from .passes import PassOutput, Tap
 
 
-@register_proxy("l2_norm", higher_is_better=True, bn_mode="train",
+def _l2(net: nn.Module) -> float:
+    return suite_sum(per_layer(net, lambda layer: layer.weight.norm()))
+
+
+class L2NormTap(Tap):
+    """l2_norm in a shared pass: it reads the weights only (a pass never changes them)."""
+
+    key = ("l2_norm",)
+
+    def finish(self, net: nn.Module, out: PassOutput) -> float:
+        return _l2(net)
+
+
+def _tap(ctx: ProxyContext) -> Tap:
+    return L2NormTap()
+
+
+@register_proxy("l2_norm", needs=(Need.WEIGHTS,), tap=_tap, higher_is_better=True, bn_mode="train",
                 description="sum over conv/linear layers of the L2 norm of the weight (no forward pass)",
                 reference=SUITE_REFERENCE + "l2_norm.py")
 def l2_norm(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """The suite's l2_norm (see the module doc)."""
-    return suite_sum(per_layer(net, lambda layer: layer.weight.norm()))
+    return _l2(net)

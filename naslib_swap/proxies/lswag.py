@@ -51,7 +51,7 @@ Example:
 """
 from __future__ import annotations
 
-import copy
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -59,13 +59,14 @@ from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
-from torch.func import functional_call, grad, replace_all_batch_norm_modules_, vmap
 
 from ..errors import ProxyInputError
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
+from . import persample
 from .base import Batch, ProxyContext
 from .hooks import PatternCounter, activation_hooks, unique_rows
 from .lswag_interval import DEFAULT_INTERVAL, check_interval, percentile_bin, stored_interval
+from .passes import PassOutput, Tap
 
 REFERENCE = "Casarin et al., L-SWAG, CVPR 2025 (Eq. 1, 7, 8; App. D.2); no public code"
 WEIGHT_TYPES: tuple[type[nn.Module], ...] = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)
@@ -97,46 +98,62 @@ def act_types(acts: str | Sequence[str]) -> tuple[type[nn.Module], ...]:
     return tuple(ACT_TYPES[a] for a in names)
 
 
+class TraceTap(Tap):
+    """The hooks of :func:`trace_forward` as a tap of a (shared) forward pass; ``trace()`` after the forward."""
+
+    def __init__(self, acts: tuple[type[nn.Module], ...] = (nn.ReLU, nn.GELU)) -> None:
+        self.acts = acts
+        self.events: list[tuple[str, nn.Module]] = []
+        self.counters: dict[int, PatternCounter] = {}
+
+    def attach(self, net: nn.Module, stack: contextlib.ExitStack) -> None:
+        self.names = {m: n for n, m in net.named_modules()}
+        seen: set[int] = set()
+        events, counters = self.events, self.counters
+
+        def pre(module: nn.Module, _inp: Any) -> None:
+            if id(module) not in seen:
+                seen.add(id(module))
+                events.append(("w", module))
+
+        def on_act(module: nn.Module, out: torch.Tensor) -> None:
+            if id(module) not in counters:
+                counters[id(module)] = PatternCounter()
+                events.append(("a", module))
+            counters[id(module)].add(out)
+
+        for m in net.modules():
+            if isinstance(m, WEIGHT_TYPES) and getattr(m, "weight", None) is not None:
+                stack.callback(m.register_forward_pre_hook(pre).remove)
+        stack.enter_context(activation_hooks(net, on_act, types=self.acts, ndim=None))
+
+    def trace(self, net: nn.Module) -> Trace:
+        layers = [(self.names[m], m) for kind, m in self.events if kind == "w"]
+        if not layers:
+            raise ProxyInputError(f"L-SWAG found no conv/linear layer that runs in {type(net).__name__}")
+        feeds, patterns, n_before = [], [], 0
+        for kind, m in self.events:
+            if kind == "w":
+                n_before += 1
+            else:
+                # an activation run after n_before layers feeds layer n_before (0-based), or the last one
+                feeds.append(min(n_before, len(layers) - 1))
+                patterns.append(self.counters[id(m)].rows())
+        return Trace(layers, feeds, patterns)
+
+    def finish(self, net: nn.Module, out: PassOutput) -> Any:
+        return self.trace(net)
+
+
 @torch.no_grad()
 def trace_forward(net: nn.Module, inputs: torch.Tensor,
                   acts: tuple[type[nn.Module], ...] = (nn.ReLU, nn.GELU)) -> Trace:
     """Run ``net`` once, recording the order of its weight layers and the patterns of every activation output."""
-    names = {m: n for n, m in net.named_modules()}
-    events: list[tuple[str, nn.Module]] = []
-    seen: set[int] = set()
-    counters: dict[int, PatternCounter] = {}
-
-    def pre(module: nn.Module, _inp: Any) -> None:
-        if id(module) not in seen:
-            seen.add(id(module))
-            events.append(("w", module))
-
-    def on_act(module: nn.Module, out: torch.Tensor) -> None:
-        if id(module) not in counters:
-            counters[id(module)] = PatternCounter()
-            events.append(("a", module))
-        counters[id(module)].add(out)
-
-    handles = [m.register_forward_pre_hook(pre) for m in net.modules()
-               if isinstance(m, WEIGHT_TYPES) and getattr(m, "weight", None) is not None]
-    try:
-        with activation_hooks(net, on_act, types=acts, ndim=None):
-            net(inputs)
-    finally:
-        for h in handles:
-            h.remove()
-    layers = [(names[m], m) for kind, m in events if kind == "w"]
-    if not layers:
-        raise ProxyInputError(f"L-SWAG found no conv/linear layer that runs in {type(net).__name__}")
-    feeds, patterns, n_before = [], [], 0
-    for kind, m in events:
-        if kind == "w":
-            n_before += 1
-        else:
-            # an activation run after n_before layers feeds layer n_before (0-based), or the last one
-            feeds.append(min(n_before, len(layers) - 1))
-            patterns.append(counters[id(m)].rows())
-    return Trace(layers, feeds, patterns)
+    tap = TraceTap(acts)
+    with contextlib.ExitStack() as stack:
+        tap.attach(net, stack)
+        net(inputs)
+    return tap.trace(net)
 
 
 def _distinct(parts: list[torch.Tensor]) -> int:
@@ -145,29 +162,17 @@ def _distinct(parts: list[torch.Tensor]) -> int:
 
 def per_sample_grads(net: nn.Module, batch: Batch, param_names: Sequence[str], *, chunk_size: int | None = None
                      ) -> dict[str, torch.Tensor]:
-    """Per-sample gradients ``(B, *shape)`` of the loss w.r.t. the named parameters (torch.func vmap + grad).
+    """Per-sample gradients ``(B, *shape)`` of the loss w.r.t. the named parameters (torch.func vmap + grad, through
+    :func:`naslib_swap.proxies.persample.per_sample_grads`; ``chunk_size`` None: chosen from the free memory).
 
     The loss of sample ``i`` is ``batch.loss_fn(net(x_i[None]), y_i[None])``. In train mode the BN modules of a copy
     of ``net`` stop tracking running statistics (``vmap`` cannot update them in place).
     """
     if batch.targets is None:
         raise ProxyInputError("L-SWAG needs labels: pass a labelled batch")
-    model = net
-    if net.training:
-        model = copy.deepcopy(net)
-        replace_all_batch_norm_modules_(model)
-    params = {k: v.detach() for k, v in model.named_parameters()}
-    buffers = {k: v.detach() for k, v in model.named_buffers()}
-    chosen = {k: params[k] for k in param_names}
-    rest = {k: v for k, v in params.items() if k not in chosen}
-    loss_fn = batch.loss_fn
-
-    def loss_one(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        out = functional_call(model, ({**rest, **p}, buffers), (x.unsqueeze(0),))
-        return loss_fn(out, y.unsqueeze(0))
-
     try:
-        return vmap(grad(loss_one), in_dims=(None, 0, 0), chunk_size=chunk_size)(chosen, batch.inputs, batch.targets)
+        return persample.per_sample_grads(net, batch.inputs, param_names, targets=batch.targets,
+                                          loss_fn=batch.loss_fn, chunk_size=chunk_size)
     except ValueError as e:  # e.g. BatchNorm1d on a single sample in train mode
         raise ProxyInputError(f"L-SWAG's per-sample forward failed ({str(e).splitlines()[0]}); "
                               f"try lswag[bn_mode=eval]") from None
@@ -190,7 +195,7 @@ def layer_terms(grads: torch.Tensor, numerator: str = "one") -> float:
     return math.log(total) if total > 0 else float("nan")
 
 
-MAX_GRAD_BYTES = 2 * 2**30  # per-sample gradients held at once; larger nets are done in groups of layers
+MAX_GRAD_BYTES = 2 * 2**30  # per-sample gradients held at once (at most; less when less memory is free)
 
 
 def grouped_layer_terms(net: nn.Module, batch: Batch, names: Sequence[str], numerators: Sequence[str], *,
@@ -200,6 +205,7 @@ def grouped_layer_terms(net: nn.Module, batch: Batch, names: Sequence[str], nume
     term depends only on its own gradients, so the grouping changes the cost, not the values."""
     params = dict(net.named_parameters())
     per_sample = batch.inputs.shape[0]
+    max_bytes = min(max_bytes, int(persample.available_bytes(batch.inputs.device) * persample.MEMORY_FRACTION))
     groups: list[list[str]] = [[]]
     used = 0
     for n in names:
@@ -257,24 +263,20 @@ def _resolve_interval(interval: Any, ctx: ProxyContext) -> tuple[int, int]:
     return DEFAULT_INTERVAL
 
 
-def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, acts: str, numerator: str,
-           chunk_size: int | None, layerwise: bool) -> float:
-    lo, hi = _resolve_interval(interval, ctx)
-    # lswag and lswag_layerwise on the same (arch, batch) share the forward trace and the per-sample gradients
-    key = ("lswag", acts, numerator, net.training, lo, hi, tuple(batch.inputs.shape))
-    if key in ctx.cache:
-        tr, lam = ctx.cache[key]
-    else:
-        tr = trace_forward(net, batch.inputs, act_types(acts))
-        inside = [i for i, b in enumerate(tr.bins()) if lo <= b <= hi]
-        if not inside:
-            raise ProxyInputError(f"no layer of this {tr.num_layers}-layer net falls in the L-SWAG bins {lo}..{hi}; "
-                                  f"widen the interval")
-        pnames = {id(p): n for n, p in net.named_parameters()}
-        names = [pnames[id(tr.layers[i][1].weight)] for i in inside]
-        terms = grouped_layer_terms(net, batch, names, (numerator,), chunk_size=chunk_size)[numerator]
-        lam = dict(zip(inside, terms))
-        ctx.cache[key] = (tr, lam)
+def _lambdas(net: nn.Module, batch: Batch, tr: Trace, lo: int, hi: int, numerator: str,
+             chunk_size: int | None) -> dict[int, float]:
+    r""":math:`\Lambda_l` of the layers in bins ``lo..hi`` (by forward index)."""
+    inside = [i for i, b in enumerate(tr.bins()) if lo <= b <= hi]
+    if not inside:
+        raise ProxyInputError(f"no layer of this {tr.num_layers}-layer net falls in the L-SWAG bins {lo}..{hi}; "
+                              f"widen the interval")
+    pnames = {id(p): n for n, p in net.named_parameters()}
+    names = [pnames[id(tr.layers[i][1].weight)] for i in inside]
+    terms = grouped_layer_terms(net, batch, names, (numerator,), chunk_size=chunk_size)[numerator]
+    return dict(zip(inside, terms))
+
+
+def _combine(net: nn.Module, tr: Trace, lam: dict[int, float], hi: int, layerwise: bool) -> float:
     bins = tr.bins()
     inside = sorted(lam)
     if layerwise:
@@ -294,7 +296,51 @@ def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, ac
     return lam_total * _distinct(psi_parts)
 
 
+def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, acts: str, numerator: str,
+           chunk_size: int | None, layerwise: bool) -> float:
+    lo, hi = _resolve_interval(interval, ctx)
+    # lswag and lswag_layerwise on the same (arch, batch) share the forward trace and the per-sample gradients
+    key = ("lswag", acts, numerator, net.training, lo, hi, tuple(batch.inputs.shape))
+    if key in ctx.cache:
+        tr, lam = ctx.cache[key]
+    else:
+        tr = trace_forward(net, batch.inputs, act_types(acts))
+        lam = _lambdas(net, batch, tr, lo, hi, numerator, chunk_size)
+        ctx.cache[key] = (tr, lam)
+    return _combine(net, tr, lam, hi, layerwise)
+
+
+class LswagTap(TraceTap):
+    """L-SWAG in a shared pass: the trace hooks ride on the arch's forward; the per-sample gradients (torch.func,
+    on a copy) follow in ``finish``. lswag and lswag_layerwise with the same settings share one product."""
+
+    needs_labels = True
+
+    def __init__(self, lo: int, hi: int, acts: str, numerator: str, chunk_size: int | None, layerwise: bool) -> None:
+        super().__init__(act_types(acts))
+        self.key = ("lswag", acts, numerator, lo, hi, chunk_size)
+        self.lo, self.hi, self.numerator, self.chunk_size, self.layerwise = lo, hi, numerator, chunk_size, layerwise
+
+    def finish(self, net: nn.Module, out: PassOutput) -> Any:
+        assert out.batch is not None
+        tr = self.trace(net)
+        return tr, _lambdas(net, out.batch, tr, self.lo, self.hi, self.numerator, self.chunk_size)
+
+    def score(self, product: Any, net: nn.Module) -> float:
+        tr, lam = product
+        return _combine(net, tr, lam, self.hi, self.layerwise)
+
+
+def _tap_factory(layerwise: bool) -> Any:
+    def make(ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu", numerator: str = "one",
+             chunk_size: int | None = None) -> Tap:
+        lo, hi = _resolve_interval(interval, ctx)
+        return LswagTap(lo, hi, acts, numerator, chunk_size, layerwise)
+    return make
+
+
 @register_proxy("lswag", higher_is_better=True, needs_grad=True, needs_labels=True, batch_size=64, reference=REFERENCE,
+                needs=(Need.ACTIVATIONS, Need.PER_SAMPLE_GRAD,), tap=_tap_factory(False),
                 description="L-SWAG: (sum over the layer interval of log sum 1/std|grad|) x SWAP of layers 1..hi")
 def lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu",
           numerator: str = "one", chunk_size: int | None = None) -> float:
@@ -304,6 +350,7 @@ def lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = No
 
 
 @register_proxy("lswag_layerwise", higher_is_better=True, needs_grad=True, needs_labels=True, batch_size=64,
+                needs=(Need.ACTIVATIONS, Need.PER_SAMPLE_GRAD,), tap=_tap_factory(True),
                 reference=REFERENCE,
                 description="L-SWAG, layer-wise product (App. D.2): sum over the interval of Lambda_l x Psi_l")
 def lswag_layerwise(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu",

@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 
 from ..errors import ProxyInputError
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from .base import Batch, ProxyContext
 
 REFERENCE = ("Jiang et al., MeCo: Zero-Shot NAS with One Data and Single Forward Pass via Minimum Eigenvalue of "
@@ -46,7 +46,7 @@ def min_eig_correlation(feature: torch.Tensor) -> float:
     return float(torch.linalg.eigvalsh(corr).min())
 
 
-@register_proxy("meco", higher_is_better=True, bn_mode="train",
+@register_proxy("meco", needs=(Need.OWN_INPUT, Need.ACTIVATIONS,), higher_is_better=True, bn_mode="train",
                 description="MeCo: sum over modules of the minimum eigenvalue of the channel correlation matrix of "
                             "one sample's feature map",
                 reference=REFERENCE)

@@ -27,15 +27,17 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import torch
 import torch.nn as nn
 
 from ..errors import ProxyInputError
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from .base import Batch, ProxyContext
 from .hooks import declared_activations
+from .passes import PassOutput, Tap, run_pass
 
 REFERENCE = ("Mellor et al., Neural Architecture Search without Training, ICML 2021 (v2: log|K|); "
              "NASLib zerocost naslib/predictors/pruners/measures/nwot.py")
@@ -58,45 +60,58 @@ def binary_code_kernel(codes: torch.Tensor) -> torch.Tensor:
     return 2.0 * g - s[:, None] - s[None, :] + float(v)
 
 
+class NwotTap(Tap):
+    """NWOT's share of a forward pass: the summed binary-code kernel of the activation inputs."""
+
+    key = ("nwot_kernel",)
+
+    def attach(self, net: nn.Module, stack: contextlib.ExitStack) -> None:
+        # a net that declares its activation points (a ViT's MLP GELUs) is coded on their inputs: GELU(x) > 0 iff x > 0
+        relus = declared_activations(net) or [m for m in net.modules() if isinstance(m, nn.ReLU)]
+        if not relus:
+            raise ProxyInputError(f"nwot needs nn.ReLU modules, but {type(net).__name__} has none; "
+                                  f"use activation modules rather than functional calls")
+        self.state: dict[str, Any] = {"K": None, "layers": 0}
+        # In a cell several ReLUs read the same node tensor (every conv of every outgoing edge of a node, and in a
+        # supernet every conv op of one edge): their kernels are equal, so compute it once per tensor object.
+        memo: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        state = self.state
+
+        def hook(_m: nn.Module, inp: tuple[torch.Tensor, ...]) -> None:
+            x = inp[0]
+            if not isinstance(x, torch.Tensor):
+                return
+            hit = memo.get(id(x))
+            if hit is None or hit[0] is not x:
+                hit = (x, binary_code_kernel(x.detach() > 0))
+                memo[id(x)] = hit  # keeps x alive, so its id cannot be reused by another tensor meanwhile
+            state["K"] = hit[1].clone() if state["K"] is None else state["K"] + hit[1]
+            state["layers"] += 1
+
+        for m in relus:
+            stack.callback(m.register_forward_pre_hook(hook).remove)
+        stack.callback(memo.clear)
+
+    def finish(self, net: nn.Module, out: PassOutput) -> float:
+        if self.state["layers"] == 0:
+            raise ProxyInputError(f"nwot: no nn.ReLU of {type(net).__name__} ran in the forward pass")
+        _sign, logdet = torch.linalg.slogdet(self.state["K"])
+        return float(logdet)
+
+
+def _nwot_tap(ctx: ProxyContext) -> Tap:
+    return NwotTap()
+
+
 @register_proxy(
     "nwot",
     higher_is_better=True,
     bn_mode="train",
+    needs=(Need.ACTIVATIONS,),
+    tap=_nwot_tap,
     description="NWOT: log|det| of the binary-code kernel of ReLU inputs (Hamming agreement between samples)",
     reference=REFERENCE,
 )
 def nwot(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """NWOT score: ``slogdet`` of the summed binary-code kernel of all ``nn.ReLU`` inputs (see the module doc)."""
-    # a net that declares its activation points (a ViT's MLP GELUs) is coded on their inputs: GELU(x) > 0 iff x > 0
-    relus = declared_activations(net) or [m for m in net.modules() if isinstance(m, nn.ReLU)]
-    if not relus:
-        raise ProxyInputError(f"nwot needs nn.ReLU modules, but {type(net).__name__} has none; "
-                              f"use activation modules rather than functional calls")
-    n = batch.inputs.shape[0]
-    state: dict[str, Any] = {"K": torch.zeros(n, n, dtype=torch.float64, device=batch.inputs.device), "layers": 0}
-    # In a cell several ReLUs read the same node tensor (every conv of every outgoing edge of a node, and in a
-    # supernet every conv op of one edge): their kernels are equal, so compute it once per tensor object.
-    memo: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def hook(_m: nn.Module, inp: tuple[torch.Tensor, ...]) -> None:
-        x = inp[0]
-        if not isinstance(x, torch.Tensor):
-            return
-        hit = memo.get(id(x))
-        if hit is None or hit[0] is not x:
-            hit = (x, binary_code_kernel(x.detach() > 0))
-            memo[id(x)] = hit  # keeps x alive, so its id cannot be reused by another tensor meanwhile
-        state["K"] += hit[1]
-        state["layers"] += 1
-
-    handles = [m.register_forward_pre_hook(hook) for m in relus]
-    try:
-        net(batch.inputs)
-    finally:
-        for h in handles:
-            h.remove()
-        memo.clear()
-    if state["layers"] == 0:
-        raise ProxyInputError(f"nwot: no nn.ReLU of {type(net).__name__} ran in the forward pass")
-    _sign, logdet = torch.linalg.slogdet(state["K"])
-    return float(logdet)
+    return run_pass(net, batch, [NwotTap()])[0]

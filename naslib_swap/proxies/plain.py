@@ -23,9 +23,10 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..registry import register_proxy
-from ._suite import SUITE_REFERENCE, WeightLayer, per_layer, suite_sum, task_loss
+from ..registry import Need, register_proxy
+from ._suite import SUITE_REFERENCE, LossGradTap, WeightLayer
 from .base import Batch, ProxyContext
+from .passes import Tap, run_pass
 
 
 def _plain(layer: WeightLayer) -> torch.Tensor:
@@ -33,12 +34,15 @@ def _plain(layer: WeightLayer) -> torch.Tensor:
     return g * layer.weight if g is not None else torch.zeros_like(layer.weight)
 
 
+def _tap(ctx: ProxyContext) -> Tap:
+    return LossGradTap("plain", _plain)
+
+
 @register_proxy("plain", higher_is_better=True, needs_grad=True, needs_labels=True, bn_mode="train",
+                needs=(Need.LOSS_GRAD,), tap=_tap,
                 description="sum over conv/linear weights of weight times its loss gradient (signed)",
                 reference="Mozer & Smolensky, Skeletonization, NeurIPS 1989; Abdelfattah et al., ICLR 2021; "
                           + SUITE_REFERENCE)
 def plain(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """The suite's plain (see the module doc)."""
-    net.zero_grad()
-    task_loss(net, batch).backward()
-    return suite_sum(per_layer(net, _plain))
+    return run_pass(net, batch, [LossGradTap("plain", _plain)])[0]

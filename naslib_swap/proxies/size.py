@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch.nn as nn
 
 from ..modelstats import model_stats
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from .base import Batch, ProxyContext
 
 _REF = "Krishnakumar et al., NAS-Bench-Suite-Zero, NeurIPS 2022 Datasets and Benchmarks (params/flops baselines)"
@@ -22,14 +22,14 @@ def _stats(net: nn.Module, batch: Batch, ctx: ProxyContext):
     return ctx.cache[key]
 
 
-@register_proxy("params", higher_is_better=True, bn_mode="eval", reference=_REF,
+@register_proxy("params", needs=(Need.WEIGHTS,), higher_is_better=True, bn_mode="eval", reference=_REF,
                 description="parameters (millions) of the leaf modules that run, as the suite counts them")
 def params(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """Parameters in millions (the suite's ``params``)."""
     return _stats(net, batch, ctx).params_m
 
 
-@register_proxy("flops", higher_is_better=True, bn_mode="eval", reference=_REF,
+@register_proxy("flops", needs=(Need.WEIGHTS,), higher_is_better=True, bn_mode="eval", reference=_REF,
                 description="mega-FLOPs at batch 1 under tensorwatch's per-layer rules, as the suite counts them")
 def flops(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """Mega-FLOPs at batch 1 (the suite's ``flops``)."""

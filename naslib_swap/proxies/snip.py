@@ -26,9 +26,10 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..registry import register_proxy
-from ._suite import SUITE_REFERENCE, WeightLayer, per_layer, suite_sum, task_loss
+from ..registry import Need, register_proxy
+from ._suite import SUITE_REFERENCE, LossGradTap, WeightLayer
 from .base import Batch, ProxyContext
+from .passes import Tap, run_pass
 
 
 def _snip(layer: WeightLayer) -> torch.Tensor:
@@ -36,11 +37,14 @@ def _snip(layer: WeightLayer) -> torch.Tensor:
     return torch.abs(g * layer.weight) if g is not None else torch.zeros_like(layer.weight)
 
 
+def _tap(ctx: ProxyContext) -> Tap:
+    return LossGradTap("snip", _snip)
+
+
 @register_proxy("snip", higher_is_better=True, needs_grad=True, needs_labels=True, bn_mode="train",
+                needs=(Need.LOSS_GRAD,), tap=_tap,
                 description="SNIP: sum over conv/linear weights of |weight x loss gradient|",
                 reference="Lee et al., SNIP, ICLR 2019; " + SUITE_REFERENCE)
 def snip(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """The suite's snip (see the module doc)."""
-    net.zero_grad()
-    task_loss(net, batch).backward()
-    return suite_sum(per_layer(net, _snip))
+    return run_pass(net, batch, [LossGradTap("snip", _snip)])[0]

@@ -38,8 +38,9 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import math
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import torch
@@ -47,12 +48,37 @@ import torch.nn as nn
 
 from ..errors import ProxyInputError
 from ..modelstats import count_parameters
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from ..rng import reset_default_init
 from .base import Batch, ProxyContext
 from .hooks import PatternCounter, activation_hooks, reinitialise
+from .passes import PassOutput, Tap, run_pass
 
 REFERENCE = "Peng et al., SWAP-NAS, ICLR 2024 (Def. 3.2, Eq. 3); code github pym1024/SWAP"
+
+
+class SwapTap(Tap):
+    """SWAP's share of a forward pass: the bit-packed patterns of the activation outputs (see :func:`swap_count`)."""
+
+    def __init__(self, types: tuple[type[nn.Module], ...] = (nn.ReLU,), modules: Sequence[nn.Module] | None = None
+                 ) -> None:
+        self.types, self.modules = types, modules
+        self.key = ("swap_count", types, None if modules is None else tuple(id(m) for m in modules))
+        self.counter = PatternCounter()
+
+    def attach(self, net: nn.Module, stack: contextlib.ExitStack) -> None:
+        hooked = stack.enter_context(activation_hooks(net, lambda _m, out: self.counter.add(out), types=self.types,
+                                                      modules=self.modules))
+        if not hooked:
+            names = "/".join(t.__name__ for t in self.types)
+            raise ProxyInputError(f"SWAP needs {names} modules (nn.{names}), but {type(net).__name__} has none; "
+                                  f"use activation modules rather than functional calls")
+
+    def finish(self, net: nn.Module, out: PassOutput) -> int:
+        if self.counter.layers == 0:
+            raise ProxyInputError(f"SWAP found no 4-D {'/'.join(t.__name__ for t in self.types)} output in "
+                                  f"{type(net).__name__}")
+        return self.counter.count()
 
 
 def swap_count(
@@ -70,16 +96,7 @@ def swap_count(
     Raises:
         ProxyInputError: the net has no activation of the given types producing a 4-D output.
     """
-    counter = PatternCounter()
-    with activation_hooks(net, lambda _m, out: counter.add(out), types=types, modules=modules) as hooked:
-        if not hooked:
-            names = "/".join(t.__name__ for t in types)
-            raise ProxyInputError(f"SWAP needs {names} modules (nn.{names}), but {type(net).__name__} has none; "
-                                  f"use activation modules rather than functional calls")
-        net(inputs)
-    if counter.layers == 0:
-        raise ProxyInputError(f"SWAP found no 4-D {'/'.join(t.__name__ for t in types)} output in {type(net).__name__}")
-    return counter.count()
+    return int(run_pass(net, Batch(inputs, None), [SwapTap(types, modules)])[0])
 
 
 def _mean_count(net: nn.Module, batch: Batch, ctx: ProxyContext, init: str, reinits: int) -> float:
@@ -87,7 +104,7 @@ def _mean_count(net: nn.Module, batch: Batch, ctx: ProxyContext, init: str, rein
         raise ProxyInputError(f"SWAP init must be 'default' or 'normal', got {init!r}")
     if reinits < 1:
         raise ProxyInputError(f"SWAP reinits must be >= 1, got {reinits}")
-    key = ("swap_count", init, reinits, net.training)
+    key = ("swap_count", init, reinits, net.training, tuple(batch.inputs.shape))
     if key in ctx.cache:  # reg_swap after swap on the same (arch, batch): the count is already known
         return ctx.cache[key]
     counts = []
@@ -102,9 +119,16 @@ def _mean_count(net: nn.Module, batch: Batch, ctx: ProxyContext, init: str, rein
     return value
 
 
+def _swap_tap(ctx: ProxyContext, *, init: str = "default", reinits: int = 1) -> Tap | None:
+    # one draw of the default init is the net as built: it can share the arch's forward; re-draws cannot
+    return SwapTap() if (init, reinits) == ("default", 1) else None
+
+
 @register_proxy(
     "swap",
     higher_is_better=True,
+    needs=(Need.ACTIVATIONS, Need.REINIT),
+    tap=_swap_tap,
     description="SWAP-Score: distinct sample-wise ReLU activation patterns over the batch",
     reference=REFERENCE
 )
@@ -134,9 +158,53 @@ def size_regulariser(theta_m: float, mu: float, sigma: float, formula: str = "pa
     raise ProxyInputError(f"reg-SWAP formula must be 'paper' or 'code', got {formula!r}")
 
 
+def _prior(ctx: ProxyContext, mu: Any, sigma: Any) -> tuple[float, float]:
+    """reg-SWAP's (mu, sigma): the call's, else the space's, else derived (``auto``); checked."""
+    if mu == "auto" or sigma == "auto":
+        if ctx.sampled_sizes is None:
+            raise ProxyInputError("reg_swap mu='auto' needs the space's size histogram; score through a space "
+                                  "(naslib_swap.score) so the prior can be derived")
+        mu, sigma = auto_size_prior(ctx.sampled_sizes())
+    if mu is None or sigma is None:
+        raise ProxyInputError(f"reg_swap needs mu and sigma: the space {ctx.space!r} has no default; "
+                              f"pass reg_swap[mu=...,sigma=...]")
+    if float(mu) <= 0:
+        raise ProxyInputError(f"reg-SWAP mu is a model size in millions of parameters and must be > 0, got {mu}")
+    return float(mu), float(sigma)
+
+
+def _regularised(count: float, net: nn.Module, mu: float, sigma: float, formula: str) -> float:
+    if formula == "code":
+        theta = count_parameters(net, exclude=("auxiliary",)) / 1e3
+    else:
+        theta = count_parameters(net) / 1e6
+    return count * size_regulariser(theta, mu, sigma, formula)
+
+
+class RegSwapTap(SwapTap):
+    """reg-SWAP's share of a forward pass: SWAP's count (one product with SWAP's tap) times the size prior."""
+
+    def __init__(self, mu: float, sigma: float, formula: str) -> None:
+        super().__init__()
+        self.mu, self.sigma, self.formula = mu, sigma, formula
+
+    def score(self, product: Any, net: nn.Module) -> float:
+        return _regularised(float(product), net, self.mu, self.sigma, self.formula)
+
+
+def _reg_swap_tap(ctx: ProxyContext, *, init: str = "default", reinits: int = 1, mu: Any = None, sigma: Any = None,
+                  formula: str = "paper") -> Tap | None:
+    if (init, reinits) != ("default", 1):
+        return None
+    mu, sigma = _prior(ctx, mu, sigma)
+    return RegSwapTap(mu, sigma, formula)
+
+
 @register_proxy(
     "reg_swap",
     higher_is_better=True,
+    needs=(Need.ACTIVATIONS, Need.REINIT, Need.WEIGHTS),
+    tap=_reg_swap_tap,
     description="regularised SWAP-Score: SWAP x exp(-((params_M - mu)/sigma)^2)",
     reference=REFERENCE
 )
@@ -156,22 +224,8 @@ def reg_swap(
     ``mu="auto"`` (or ``sigma="auto"``) derives the prior with :func:`auto_size_prior` from the sizes of 1000
     architectures sampled from the space (``ctx.sampled_sizes``).
     """
-    if mu == "auto" or sigma == "auto":
-        if ctx.sampled_sizes is None:
-            raise ProxyInputError("reg_swap mu='auto' needs the space's size histogram; score through a space "
-                                  "(naslib_swap.score) so the prior can be derived")
-        mu, sigma = auto_size_prior(ctx.sampled_sizes())
-    if mu is None or sigma is None:
-        raise ProxyInputError(f"reg_swap needs mu and sigma: the space {ctx.space!r} has no default; "
-                              f"pass reg_swap[mu=...,sigma=...]")
-    if float(mu) <= 0:
-        raise ProxyInputError(f"reg-SWAP mu is a model size in millions of parameters and must be > 0, got {mu}")
-    count = _mean_count(net, batch, ctx, init, reinits)
-    if formula == "code":
-        theta = count_parameters(net, exclude=("auxiliary",)) / 1e3
-    else:
-        theta = count_parameters(net) / 1e6
-    return count * size_regulariser(theta, float(mu), float(sigma), formula)
+    mu, sigma = _prior(ctx, mu, sigma)
+    return _regularised(_mean_count(net, batch, ctx, init, reinits), net, mu, sigma, formula)
 
 
 def auto_size_prior(sizes_m: Sequence[float], rule: str = "p90") -> tuple[float, float]:

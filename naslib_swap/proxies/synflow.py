@@ -28,7 +28,7 @@ import math
 import torch
 import torch.nn as nn
 
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from ._suite import SUITE_REFERENCE, WeightLayer, bypass_batchnorm, per_layer, suite_sum
 from .base import Batch, ProxyContext
 
@@ -53,7 +53,7 @@ def synflow_sum(net: nn.Module, sample_shape: tuple[int, ...], device: torch.dev
     return suite_sum(per_layer(net, _synflow))
 
 
-@register_proxy("synflow", higher_is_better=True, needs_grad=True, bn_mode="train",
+@register_proxy("synflow", needs=(Need.OWN_INPUT,), higher_is_better=True, needs_grad=True, bn_mode="train",
                 description="SynFlow: log of sum |W x dR/dW| of the all-positive float64 net on an all-ones input",
                 reference="Tanaka et al., SynFlow, NeurIPS 2020; " + SUITE_REFERENCE)
 def synflow(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:

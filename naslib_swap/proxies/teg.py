@@ -62,17 +62,17 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 import torch.nn as nn
-from torch.func import functional_call, jacrev
 
 from ..errors import ProxyInputError
 from ..ranking import rank
-from ..registry import get_proxy, register_population_proxy, register_proxy
+from ..registry import Need, get_proxy, register_population_proxy, register_proxy
 from ..spaces.capabilities import SizeError
+from . import persample
 from .base import Batch, ProxyContext
 from .hooks import activation_hooks, pack_patterns, reinitialise, unique_rows
 
@@ -90,11 +90,6 @@ TEG_METRICS = ("teg_ntk", "teg_lr", "teg_mse")  # kappa, R, MSE; each one's dire
 # ---------------------------------------------------------------------------------------------------------------
 # building blocks
 # ---------------------------------------------------------------------------------------------------------------
-
-def _logits(out: Any) -> torch.Tensor:
-    # NB201-style nets of some code bases return (features, logits)
-    return out[-1] if isinstance(out, (tuple, list)) else out
-
 
 def per_sample_grads_loop(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Reference for :func:`per_sample_grads`: one backward pass per sample of the summed logits of the batch
@@ -119,9 +114,10 @@ def per_sample_grads(
 
     Row i is :math:`\partial \sum_c f_c(x_i) / \partial \theta` for the batch forward ``net(inputs)`` (BN in the
     net's mode, statistics of the whole batch), computed with ``torch.func.jacrev`` (a vmap over the B
-    vector-Jacobian products). Buffers are passed in as copies, so BN running statistics of ``net`` are unchanged.
-    ``chunk_size`` bounds how many of them are batched at once; None picks 4 on CPU (measured fastest there: the
-    whole batch at once thrashes the cache, ``docs/results/teg.md``) and no chunking on an accelerator.
+    vector-Jacobian products), through :func:`naslib_swap.proxies.persample.per_sample_grads` (``coupled=True``).
+    Buffers are passed in as copies, so BN running statistics of ``net`` are unchanged. ``chunk_size`` bounds how
+    many of them are batched at once; None picks 4 on CPU (measured fastest there: the whole batch at once thrashes
+    the cache, ``docs/results/teg.md``) and all at once on an accelerator, either capped by the free memory.
 
     Raises:
         ProxyInputError: no parameter is selected.
@@ -131,22 +127,13 @@ def per_sample_grads(
     if not chosen:
         raise ProxyInputError(f"{type(net).__name__} has no parameter selected for the NTK (names with 'weight'"
                               f"{'' if select('weight') else ' and the filter'}); check the net")
-    fixed = {n: p.detach() for n, p in named.items() if n not in chosen}
-    buffers = {n: b.detach().clone() for n, b in net.named_buffers()}
-
-    def summed_logits(wp: dict[str, torch.Tensor], bufs: dict[str, torch.Tensor]) -> torch.Tensor:
-        return _logits(functional_call(net, ({**fixed, **wp}, bufs), (inputs,))).sum(dim=1)
-
     size = inputs.shape[0] * sum(named[n].numel() for n in chosen) * named[chosen[0]].element_size()
     if size > MAX_JACOBIAN_BYTES:  # a 224x224 ViT-Base at batch 64 would need ~22 GB: refuse rather than thrash
         raise ProxyInputError(f"the NTK Jacobian of this {type(net).__name__} ({inputs.shape[0]} samples x "
                               f"{size // inputs.shape[0] // named[chosen[0]].element_size():,} weights, "
                               f"{size / 2**30:.1f} GiB) exceeds the {MAX_JACOBIAN_BYTES / 2**30:.0f} GiB limit; "
                               f"use a smaller batch or a smaller net")
-    wp = {n: named[n].detach() for n in chosen}
-    if chunk_size is None and inputs.device.type == "cpu":
-        chunk_size = 4
-    jac = jacrev(summed_logits, argnums=0, chunk_size=chunk_size)(wp, buffers)
+    jac = persample.per_sample_grads(net, inputs, chosen, coupled=True, chunk_size=chunk_size)
     b = inputs.shape[0]
     return torch.cat([jac[n].reshape(b, -1) for n in chosen], dim=1)
 
@@ -292,7 +279,7 @@ def _reinit(net: nn.Module, ctx: ProxyContext, init: str) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 @register_proxy(
-    "teg_ntk",
+    "teg_ntk", needs=(Need.PER_SAMPLE_GRAD, Need.REINIT,),
     higher_is_better=False,
     needs_grad=True,
     batch_size=64,
@@ -322,7 +309,7 @@ def teg_ntk(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3
 
 
 @register_proxy(
-    "teg_lr",
+    "teg_lr", needs=(Need.OTHER_NETS, Need.OWN_INPUT, Need.REINIT,),
     higher_is_better=True,
     needs_arch_builder=True,
     description="TEG expressivity: distinct ReLU activation patterns of 3x3 crops on the thin net (C=1, N=1, no stem)",
@@ -356,7 +343,7 @@ def teg_lr(net: nn.Module, batch: Batch, ctx: ProxyContext, *, reinits: int = 3,
 
 
 @register_proxy(
-    "teg_mse",
+    "teg_mse", needs=(Need.PER_SAMPLE_GRAD, Need.OWN_INPUT, Need.REINIT,),
     higher_is_better=False,
     needs_grad=True,
     needs_labels=True,

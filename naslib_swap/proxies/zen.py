@@ -35,7 +35,7 @@ import torch
 import torch.nn as nn
 
 from ..errors import ProxyInputError
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from ._suite import SUITE_REFERENCE
 from .base import Batch, ProxyContext
 
@@ -81,7 +81,7 @@ def pre_pool_features(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return feats
 
 
-@register_proxy("zen", higher_is_better=True, bn_mode="train",
+@register_proxy("zen", needs=(Need.OWN_INPUT, Need.REINIT,), higher_is_better=True, bn_mode="train",
                 description="Zen-Score: log of the feature-map change under a small Gaussian input perturbation "
                             "(Gaussian weights) plus the BN scaling",
                 reference="Lin et al., Zen-NAS, ICCV 2021; " + SUITE_REFERENCE)

@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 
 from ..errors import ProxyInputError
-from ..registry import register_proxy
+from ..registry import Need, register_proxy
 from ._suite import weight_layers
 from .base import Batch, ProxyContext
 
@@ -50,6 +50,7 @@ def zico_score(grads: list[torch.Tensor]) -> float:
 
 
 @register_proxy("zico", higher_is_better=True, needs_grad=True, needs_labels=True, bn_mode="train",
+                needs=(Need.LOSS_GRAD, Need.SPLIT_BATCH,),
                 description="ZiCo: sum over layers of log sum over weights of mean|grad| / std(grad) across batches",
                 reference=REFERENCE)
 def zico(net: nn.Module, batch: Batch, ctx: ProxyContext, *, splits: int = 2) -> float:

@@ -1,0 +1,125 @@
+"""Shared passes: several proxies served by one forward (and backward) of one copy of the net on one batch.
+
+A proxy that can share registers a *tap* factory beside its function (``register_proxy(..., tap=factory)``):
+``factory(ctx, **options) -> Tap | None`` (None: with these options it cannot share, e.g. SWAP with several
+re-initialisations, and runs alone). A :class:`Tap` hooks the pass, says which gradient it needs (``grad``: none,
+the task loss's gradient w.r.t. the weights, or the summed output's gradient w.r.t. the input) and turns what it
+saw into a score. :func:`run_pass` runs one forward of the batch with every tap's hooks, then at most two
+backward passes, in an order that gives each tap exactly the tensors it would get alone:
+
+1. forward (under ``torch.no_grad`` when no tap needs a gradient), then every module hook is removed; the
+   forward-only taps finish here;
+2. the task loss backward (``retain_graph`` when 3. follows); the loss taps read ``.grad`` and drop their tensor
+   hooks; a tap that runs passes of its own on top (GraSP's Hessian-vector product) finishes last;
+3. ``y.backward(ones_like(y))`` for the input-gradient taps (the input's gradient of 2. is discarded first).
+
+The proxies' own functions run through the same taps (``run_pass(net, batch, [tap])``), so a proxy scored alone
+and the same proxy planned with others are one code path; ``tests/test_planner.py`` checks every proxy both ways.
+Taps with equal ``key`` compute one product (SWAP and reg-SWAP count the patterns once).
+
+Example:
+    >>> import torch, torch.nn as nn
+    >>> from naslib_swap.proxies.base import Batch, compute_proxy
+    >>> from naslib_swap.proxies.nwot import NwotTap
+    >>> from naslib_swap.proxies.swap import SwapTap
+    >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+    >>> b = Batch(torch.randn(8, 3, 8, 8, generator=torch.Generator().manual_seed(0)), None)
+    >>> both = run_pass(net, b, [SwapTap(), NwotTap()])   # one forward serves both
+    >>> both == [compute_proxy("swap", net, b), compute_proxy("nwot", net, b)]
+    True
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable, Literal, Sequence
+
+import torch
+import torch.nn as nn
+
+from ..errors import ProxyInputError
+from ..types import Batch
+
+GradKind = Literal["none", "loss", "input"]
+
+# how a pass that needs no gradient switches autograd off (scripts/bench_proxies.py measures torch.inference_mode
+# against it; docs/results.md says which won)
+grad_off: Callable[[], Any] = torch.no_grad
+
+
+@dataclass
+class PassOutput:
+    """What a pass leaves for its taps: the net's output, and the input's gradient when an input tap asked."""
+
+    output: Any = None
+    input_grad: torch.Tensor | None = None
+    targets: torch.Tensor | None = None
+    batch: Batch | None = None
+
+
+class Tap:
+    """One proxy's share of a pass. Subclasses set ``key`` and ``grad`` and override :meth:`attach` /
+    :meth:`finish` (and :meth:`score` when two proxies share one product)."""
+
+    key: Hashable = None
+    grad: GradKind = "none"
+    needs_labels: bool = False
+    rewrites_grads: bool = False  # a loss tap whose finish runs passes of its own (it finishes after the others)
+
+    def attach(self, net: nn.Module, stack: contextlib.ExitStack) -> None:
+        """Register module hooks on ``net`` (remove them through ``stack``: they are removed after the forward)."""
+
+    def finish(self, net: nn.Module, out: PassOutput) -> Any:
+        """The product of the pass for this tap (called once per key; no module hook is attached any more)."""
+        raise NotImplementedError
+
+    def score(self, product: Any, net: nn.Module) -> float:
+        """The proxy's score from the product (several taps may share one product)."""
+        return float(product)
+
+
+def run_pass(net: nn.Module, batch: Batch, taps: Sequence[Tap]) -> list[float]:
+    """One shared pass of ``net`` (used as it is: the caller copies it and sets its BN mode) over ``batch``; one
+    score per tap, in order. Raises the first tap's one-line error (a proxy that cannot score this net)."""
+    unique: dict[Hashable, Tap] = {}
+    for t in taps:
+        unique.setdefault(t.key if t.key is not None else id(t), t)
+    firsts = list(unique.values())
+    # taps that change the weights' gradients (GraSP's second pass) read them last
+    loss = sorted((t for t in firsts if t.grad == "loss"), key=lambda t: t.rewrites_grads)
+    wrt_input = [t for t in firsts if t.grad == "input"]
+    if any(t.needs_labels for t in firsts) and batch.targets is None:
+        raise ProxyInputError("this proxy needs labels but the batch has none; pass a labelled batch")
+    products: dict[int, Any] = {}
+    out = PassOutput(targets=batch.targets, batch=batch)
+    x = batch.inputs
+    if wrt_input:
+        x = x.detach().clone().requires_grad_(True)  # a leaf copy: the caller's tensor is left untouched
+    with contextlib.ExitStack() as stack:  # the module hooks live for the forward only
+        for t in firsts:
+            t.attach(net, stack)
+        if loss or wrt_input:
+            net.zero_grad()
+            with torch.enable_grad():
+                y = net(x)
+        else:
+            with grad_off():
+                y = net(x)
+    out.output = y
+    for t in firsts:
+        if t.grad == "none":
+            products[id(t)] = t.finish(net, out)
+    if loss:
+        assert batch.targets is not None
+        batch.loss_fn(y, batch.targets).backward(retain_graph=bool(wrt_input))
+        for t in loss:
+            products[id(t)] = t.finish(net, out)
+    if wrt_input:
+        x.grad = None  # the loss backward's share
+        y.backward(torch.ones_like(y))
+        assert x.grad is not None
+        out.input_grad = x.grad.detach()
+        out.output = y.detach()
+        for t in wrt_input:
+            products[id(t)] = t.finish(net, out)
+    return [t.score(products[id(unique[t.key if t.key is not None else id(t)])], net) for t in taps]
