@@ -159,7 +159,8 @@ def _search(space: Any, scorer: ArchScorer, fan: Scatter | None, extra: dict[str
         bar.close()
     final_fit = _fitness([scored[k] for k in order], labels, combine_method)
     best = order[int(np.argmax(final_fit))]
-    extra.update({"proxies": labels, "combine": combine_method, "best_scores": scored[best]})
+    extra.update({"proxies": labels, "combine": combine_method, "best_scores": scored[best],
+                  "scoring_tasks": 0 if fan is None else fan.n_tasks})
     return SearchResult(arch=space.parse(best), search_time_s=time.perf_counter() - t0, n_scored=len(scored),
                         history=history, extra=extra)
 

@@ -178,6 +178,7 @@ class TegEvaluator:
         self.source = tr.source
         self.scatter: Scatter | None = None  # set by a search that fans its batches out
         self.ready: dict[Any, dict[str, float]] = {}  # values the workers computed, not yet asked for
+        self.n_remote = 0  # evaluations done by workers
 
     def request(self, kw: dict[str, Any]) -> dict[str, Any]:
         """Profile and sizes of the net an indicator asks ``ctx.build_net`` for: nothing (the indicator net) or the
@@ -220,6 +221,7 @@ class TegEvaluator:
                 todo.setdefault(k, a)
         for k, v in zip(todo, self.scatter.map(_teg_arch, list(todo.values()), describe=self.space.key)):
             self.ready[("arch", k)] = v
+        self.n_remote += len(todo)
 
     def prefetch_supernets(self, weights: list[torch.Tensor]) -> None:
         """Scores supernets with these mixing weights on the workers of ``scatter`` (none without); see
@@ -228,6 +230,7 @@ class TegEvaluator:
             return
         for w, v in zip(weights, self.scatter.map(_teg_supernet, weights, describe=lambda w: "a perturbed supernet")):
             self.ready[_weights_key(w)] = v
+        self.n_remote += len(weights)
 
     def _indicators(self, build: Callable[..., torch.nn.Module]) -> dict[str, float]:
         out = {}
@@ -378,7 +381,8 @@ def teg_evolution(space: SearchSpace, dataset: str, *, seed: int, budget: int | 
     best = space.parse(final[int(np.argmin(teg_ranks([_row(ev, a) for a in final])))])
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=ev.n_scored,
                         history=history,
-                        extra={"truncated": truncated, "data": ev.source, **_result_extra(space, best)},
+                        extra={"truncated": truncated, "data": ev.source, "scoring_tasks": ev.n_remote,
+                               **_result_extra(space, best)},
                         truncated=truncated)
 
 
@@ -676,5 +680,6 @@ def teg_prune(space: SearchSpace, dataset: str, *, seed: int, budget: int | None
     bar.close()
     return SearchResult(arch=arch, search_time_s=time.perf_counter() - t0, n_scored=ev.n_scored, history=history,
                         extra={"truncated": pr.truncated, "rounds": rnd, "data": ev.source,
+                               "scoring_tasks": ev.n_remote,
                                **_result_extra(space, arch)},
                         truncated=pr.truncated)
