@@ -139,7 +139,7 @@ class RayEngine:
     def __init__(self, cfg: dict[str, Any], leaf: Any, *, work: Callable[[Any], Any],
                  init: Callable[..., None], failed: Callable[[Any, str], Any] | None = None) -> None:
         # what a unit that raised (or whose worker died too often) comes back as: the runner's row-less result
-        self.failed = failed or (lambda unit, message: (unit[0], unit[1], [], "", message))
+        self.failed: Callable[[Any, str], Any] = failed or (lambda unit, message: (unit[0], unit[1], [], "", message))
         self.ray = ray = _import_ray()
         self.started = _connect(ray, cfg)
         try:
