@@ -515,7 +515,7 @@ class _Pruner:
     def prefetch(self, base: torch.Tensor, perturbed: list[torch.Tensor]) -> None:
         """A round's supernets on the workers: the base and as many perturbations as the budget lets the serial
         loop score after it."""
-        if self.ev.scatter is None:
+        if getattr(self.ev, "scatter", None) is None:  # serial (or an evaluator without workers)
             return
         room = self.cap - self.ev.n_scored - 1
         k = len(perturbed) if room >= len(perturbed) else max(0, int(room))

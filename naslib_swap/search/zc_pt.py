@@ -279,7 +279,8 @@ def topology_step(scorer: PerturbationScorer, choice: list[int], next_batch: Cal
                     trial = w.clone()
                     trial[rows[j]] = 0.0
                     trials.append(trial)
-                scorer.prefetch(trials, batch)  # type: ignore[arg-type]
+                if hasattr(scorer, "prefetch"):  # a stand-in scorer without workers scores them one by one
+                    scorer.prefetch(trials, batch)  # type: ignore[arg-type]
                 scores = {j: scorer.goodness(trial, batch) for j, trial in zip(alive, trials)}  # type: ignore[arg-type]
                 drop = max(alive, key=lambda j: (scores[j], -j))
                 alive.remove(drop)
