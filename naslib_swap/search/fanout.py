@@ -183,12 +183,22 @@ class Scatter:
 def scatter(fanout: Fanout | None, recipe: Callable[[], ScorerRecipe], *, device: Any = "cpu",
             data_root: Any = None) -> Iterator[Scatter | None]:
     """A :class:`Scatter` for the run when ``fanout`` sends work out of this process, else None (the search runs in
-    this process, as without a backend); the workers stop when the block ends."""
+    this process, as without a backend); the workers stop when the block ends. Inside the block this process runs
+    torch with the workers' thread count (1, or ``cpus_per_task``)."""
     if fanout is None or (isinstance(fanout, Fanout) and not fanout.parallel):
         yield None
         return
     if not isinstance(fanout, Fanout):
         raise BackendError(f"backend must be a Fanout (Fanout.make(...)), got {type(fanout).__name__}",
                            param="backend")
+    import torch
+
     with Scatter(fanout, recipe(), device=device, data_root=data_root) as fan:
-        yield fan
+        # what the driver scores itself is scored with the workers' thread count: one set of values, a serial
+        # run's with that many threads
+        threads = torch.get_num_threads()
+        torch.set_num_threads(fan.threads)
+        try:
+            yield fan
+        finally:
+            torch.set_num_threads(threads)
