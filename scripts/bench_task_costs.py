@@ -3,11 +3,12 @@ table (5 seeds x 1000 archs) to 1, 8 and 64 nodes.
 
     OMP_NUM_THREADS=1 nice -n 10 python scripts/bench_task_costs.py [--archs 2] [--cpu-budget 1200] [--json FILE]
 
-A unit is what ``correlate`` computes: one arch of NASLib's draw of seed 9000 scored with swap and reg_swap at the
-suite's batch (reg_swap reuses SWAP's count), one torch thread. Each task's data and first net are loaded before the
-clock starts (a run loads them once, not per arch). Rounds go over all tasks (round 1: the first arch of every task,
-round 2: the second, ...) until ``--archs`` rounds or ``--cpu-budget`` CPU-seconds, so a budget cut leaves every task
-measured. The cost is the process's CPU time per arch (what the projection counts: the machine is shared, and CPU
+A unit is what ``correlate`` computes: one arch of NASLib's draw of seed 9000 scored with the task's suite-config
+proxies, swap and reg_swap, at the suite's batch (reg_swap reuses SWAP's count; TransNAS's ``mu=auto`` prior is
+replaced by a fixed one, see :func:`unit_proxies`), one torch thread. Each task's data and first net are loaded before
+the clock starts (a run loads them once, not per arch). Rounds go over all tasks (round 1: the first arch of every
+task, round 2: the second, ...) until ``--archs`` rounds or ``--cpu-budget`` CPU-seconds, so a budget cut leaves every
+task measured. The cost is the process's CPU time per arch (what the projection counts: the machine is shared, and CPU
 time hardly moves with the load), with wall time and the load average beside it. Units = distinct archs of NASLib's 5
 draws of 1000 (seeds 9000-9004); CPU-h = cost x units; wall on N nodes of ``--cores`` cores = CPU-h / (N x cores x
 efficiency), at ``--efficiency`` (the quiet Ray figure of docs/results.md, 0.86) and at 1.
@@ -34,6 +35,16 @@ from naslib_swap.scoring import ArchScorer  # noqa: E402
 from naslib_swap.suite.sampler import sample_archs, suite_keys  # noqa: E402
 
 
+def unit_proxies(space_name: str, dataset: str) -> list[str]:
+    """The task's proxies from its suite config; a ``mu=auto`` prior (TransNAS) becomes a fixed one: the auto prior
+    is computed once per task (1000 nets built on the meta device, cached on disk), not per arch, and an arch's
+    reg_swap does the same work whatever mu and sigma are."""
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "configs" / "suite_zero" / f"{space_name}_{dataset}.yaml").read_text())
+    return [str(p).replace("mu=auto,sigma=auto", "mu=1.0,sigma=1.0") for p in cfg["proxies"]]
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -58,7 +69,7 @@ def main() -> None:
         keys = suite_keys(space, dataset, None, "suite")
         units = sum(len(set(sample_archs(keys, 1000, s, False, space=space))) for s in SEEDS)
         archs = list(dict.fromkeys(sample_archs(keys, 1000, 9000, False, space=space)))[:args.archs]
-        scorer = ArchScorer(space, dataset, ["swap", "reg_swap"], seed=9000)
+        scorer = ArchScorer(space, dataset, unit_proxies(space_name, dataset), seed=9000)
         scorer.arch_inputs(archs[0])
         tasks[f"{space_name}/{dataset}"] = {"scorer": scorer, "archs": archs, "units": units, "cpu": [], "wall": [],
                                             "load": []}
