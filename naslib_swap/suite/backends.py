@@ -249,7 +249,7 @@ class ProcessEngine:
             try:
                 out.append(f.result())
             except BrokenProcessPool:
-                raise BackendError("a worker process died (killed, or out of memory) and its work is lost; run "
-                                   "again with fewer workers, or with backend ray (it retries lost workers)",
-                                   param="workers") from None
+                raise BackendError("a worker process died (killed, out of memory) or failed to start, and its work "
+                                   "is lost; run again with fewer workers, or with backend ray (it retries lost "
+                                   "workers)", param="workers") from None
         return out
