@@ -4,11 +4,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..errors import NaslibSwapError
 from ..grammar import parse_assignments
 from ..modelstats import model_stats
 from ..protocols import get_protocol
 from ..registry import get_search, get_space
 from ..rng import make_generator
+from ..search.fanout import BACKENDS, Fanout
 from ._common import add_protocol, print_json, print_table
 
 
@@ -26,7 +28,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--format", choices=("table", "json"), default="table")
     add_protocol(p)
+    g = p.add_argument_group("scoring backend (docs/scale.md, 'Searches')")
+    g.add_argument("--workers", type=int, default=None,
+                   help="local processes that score the search's batches (default 1: this process)")
+    g.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="local processes (default) or a Ray cluster (pip install 'naslib-swap[ray]')")
+    g.add_argument("--address", default=None, help="Ray: auto or HOST:PORT of the head (default: start Ray here)")
+    g.add_argument("--cpus-per-task", type=float, default=None, help="Ray: CPUs (torch threads) per evaluation")
+    g.add_argument("--gpus-per-task", type=float, default=None,
+                   help="Ray: GPUs per evaluation; fractions share a device (needs --device cuda)")
     p.set_defaults(func=run)
+
+
+def _fanout(args: argparse.Namespace, method: Any) -> dict[str, Any]:
+    """``{"backend": Fanout}`` from the flags, checked before the search starts; {} when none was given."""
+    flags = (args.backend, args.workers, args.address, args.cpus_per_task, args.gpus_per_task)
+    if all(f is None for f in flags):
+        return {}
+    if "backend" not in method.options:
+        raise NaslibSwapError(f"search '{args.method}' scores in this process only; drop --backend, --workers, "
+                              f"--address, --cpus-per-task and --gpus-per-task", param="backend")
+    return {"backend": Fanout.make(args.backend, args.workers, args.address, args.cpus_per_task,
+                                   args.gpus_per_task, device=args.device)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     space.check_dataset(args.dataset)
     method = get_search(args.method)
     protocol = get_protocol(args.protocol)
-    options = {**protocol.search_defaults(args.method), **parse_assignments(args.option)}
+    options = {**protocol.search_defaults(args.method), **parse_assignments(args.option), **_fanout(args, method)}
     res = method(space, args.dataset, seed=args.seed, budget=args.budget, device=args.device,
                  data_root=args.data_root, progress=not args.no_progress, **options)
     out: dict[str, Any] = {"method": args.method, "protocol": protocol.name, "space": space.name,

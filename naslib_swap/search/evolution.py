@@ -35,13 +35,22 @@ def tournament(n: int, k: int, generator: torch.Generator) -> list[int]:
 
 
 def _fill(members: collections.deque | list, size: int, generator: torch.Generator, sample: Sampler,
-          exhausted: Callable[[], bool], on_member: Callable[[Any], object] | None) -> bool:
+          exhausted: Callable[[], bool], on_member: Callable[[Any], object] | None,
+          on_population: Callable[[list[Any]], object] | None = None) -> bool:
     """Adds random archs until ``size`` members (``on_member`` sees each before it joins); False if ``exhausted()``
-    stopped it first."""
+    stopped it first.
+
+    With ``on_population`` the missing members are drawn first and shown to it as one list (to score them as a
+    batch), then join one by one as without it: the draws are the same (nothing else draws from ``generator``
+    meanwhile), and a run that ``exhausted()`` stops ends there, so the extra draws change nothing."""
+    todo: collections.deque = collections.deque()
+    if on_population is not None and len(members) < size:
+        todo.extend(sample(generator) for _ in range(size - len(members)))
+        on_population(list(todo))
     while len(members) < size:
         if exhausted():
             return False
-        arch = sample(generator)
+        arch = todo.popleft() if todo else sample(generator)
         if on_member is not None:
             on_member(arch)
         members.append(arch)
@@ -51,7 +60,8 @@ def _fill(members: collections.deque | list, size: int, generator: torch.Generat
 def aging_evolution(*, size: int, sample_size: int, steps: int | None, generator: torch.Generator, sample: Sampler,
                     mutate: Mutator, select: Callable[[Sequence[Any], list[int]], int],
                     exhausted: Callable[[], bool] = lambda: False, on_member: Callable[[Any], object] | None = None,
-                    on_child: Callable[[int, Any, Any, Sequence[Any]], None] | None = None) -> tuple[list[Any], bool]:
+                    on_child: Callable[[int, Any, Any, Sequence[Any]], None] | None = None,
+                    on_population: Callable[[list[Any]], object] | None = None) -> tuple[list[Any], bool]:
     """Aging (regularized) evolution; see the module doc.
 
     Args:
@@ -64,12 +74,14 @@ def aging_evolution(*, size: int, sample_size: int, steps: int | None, generator
         exhausted: checked before every new member and every step (a budget).
         on_member: called with each initial member before it joins (score it here).
         on_child: ``on_child(step, parent, child, members)`` after the child joined and the oldest left.
+        on_population: called once with the initial members before the first joins (score them as a batch).
+            Each child's fitness decides the next step's parent, so the steps themselves stay one child at a time.
 
     Returns:
         (the final population, oldest first; whether ``exhausted()`` stopped the run before its ``steps``).
     """
     members: collections.deque = collections.deque()
-    if not _fill(members, size, generator, sample, exhausted, on_member):
+    if not _fill(members, size, generator, sample, exhausted, on_member, on_population):
         return list(members), True
     step = 0
     while steps is None or step < steps:
@@ -90,7 +102,8 @@ def elitist_evolution(members: list[Any], *, size: int, cycles: int, sample_size
                       sample: Sampler, fitness: Callable[[Any], float],
                       breed: Callable[[list[Any]], tuple[Any, list[Any], dict[str, Any]]],
                       on_member: Callable[[Any], object] | None = None,
-                      on_cycle: Callable[[int, Any, Any, Any, dict[str, Any]], None] | None = None) -> list[Any]:
+                      on_cycle: Callable[[int, Any, Any, Any, dict[str, Any]], None] | None = None,
+                      on_population: Callable[[list[Any]], object] | None = None) -> list[Any]:
     """Elitist evolution (SWAP-NAS); ``members`` is filled and updated in place (so a caller that stops the run by an
     exception still sees the population).
 
@@ -103,13 +116,14 @@ def elitist_evolution(members: list[Any], *, size: int, cycles: int, sample_size
         breed: ``breed(sample sorted by fitness, best first) -> (parent, children, info)``.
         on_member: called with each initial member after it is scored.
         on_cycle: ``on_cycle(cycle, parent, best child, removed member, info)``.
+        on_population: called once with the initial members before they are scored (score them as a batch).
     """
     def scored(arch: Any) -> None:
         fitness(arch)
         if on_member is not None:
             on_member(arch)
 
-    _fill(members, size, generator, sample, lambda: False, scored)
+    _fill(members, size, generator, sample, lambda: False, scored, on_population)
     for c in range(cycles):
         ranked = sorted((members[i] for i in tournament(len(members), sample_size, generator)), key=fitness,
                         reverse=True)

@@ -39,6 +39,7 @@ from ..rng import make_generator
 from ..scoring import ArchScorer
 from .base import SearchResult
 from .evolution import aging_evolution
+from .fanout import Fanout, Scatter, ScorerRecipe, scatter
 
 
 def _fitness(rows: Sequence[dict[str, float]], proxies: Sequence[str], method: str) -> np.ndarray:
@@ -82,8 +83,11 @@ def _proxy_list(space: Any, dataset: str, proxies: str | Sequence[str] | None, d
 def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
               data_root: str | None = None, progress: bool = True, proxies: str | Sequence[str] | None = None,
               db: str | None = None, population: int = 20, sample_size: int = 5, combine_method: str = "rank_sum",
-              batch_size: int | None = None, fit_seed: int = 9000) -> SearchResult:
-    """Aging evolution with LIBRA's combined score as fitness; see the module docstring."""
+              batch_size: int | None = None, fit_seed: int = 9000, backend: Fanout | None = None) -> SearchResult:
+    """Aging evolution with LIBRA's combined score as fitness; see the module docstring.
+
+    ``backend`` (:class:`~naslib_swap.search.fanout.Fanout`; None: this process) scores the initial population as
+    one batch; each later child's fitness decides the next parent, so the cycles score one child at a time here."""
     t0 = time.perf_counter()
     budget = 200 if budget is None else int(budget)
     if budget < 1 or population < 1 or not 1 <= sample_size:
@@ -92,16 +96,41 @@ def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None,
         raise NaslibSwapError(f"unknown combine_method '{combine_method}'; known: {', '.join(COMBINE_METHODS)}")
     chosen, extra = _proxy_list(space, dataset, proxies, db, fit_seed, data_root)
     scorer = ArchScorer(space, dataset, chosen, batch_size=batch_size, seed=seed, device=device, data_root=data_root)
+    recipe = ScorerRecipe(ArchScorer, dict(space=space, dataset=dataset, proxies=chosen, batch_size=batch_size,
+                                           seed=seed, device=device, data_root=data_root))
+    with scatter(backend, lambda: recipe, device=device, data_root=data_root) as fan:
+        return _search(space, scorer, fan, extra, seed=seed, budget=budget, progress=progress, population=population,
+                       sample_size=sample_size, combine_method=combine_method, t0=t0, desc=f"{space}/{dataset}")
+
+
+def _all_scores(scorer: ArchScorer, arch: Any) -> dict[str, float]:
+    """Every chosen proxy's value of one arch (in this process or a worker: seeded by ``(seed, arch)``)."""
+    return {r.proxy: r.score for r in scorer.score_arch(arch)}
+
+
+def _search(space: Any, scorer: ArchScorer, fan: Scatter | None, extra: dict[str, Any], *, seed: int, budget: int,
+            progress: bool, population: int, sample_size: int, combine_method: str, t0: float,
+            desc: str) -> SearchResult:
     labels = [j.label for j in scorer.jobs]
     scored: dict[str, dict[str, float]] = {}
     order: list[str] = []
     history: list[dict[str, Any]] = []
-    bar = _progress(progress, budget, f"libra-nas {space}/{dataset}")
+    bar = _progress(progress, budget, f"libra-nas {desc}")
+    ready: dict[str, dict[str, float]] = {}
+
+    def prefetch(archs: list[Any]) -> None:  # the initial population, on the workers (at most the budget's room)
+        if fan is None:
+            return
+        todo: dict[str, Any] = {}
+        for a in archs:
+            if space.key(a) not in scored and len(todo) < budget - len(scored):
+                todo.setdefault(space.key(a), a)
+        ready.update(zip(todo, fan.map(_all_scores, list(todo.values()), describe=space.key)))
 
     def evaluate(arch: Any) -> str:
         key = space.key(arch)
         if key not in scored:
-            scored[key] = {r.proxy: r.score for r in scorer.score_arch(arch)}
+            scored[key] = ready.pop(key) if key in ready else _all_scores(scorer, arch)
             order.append(key)
             if bar is not None:
                 bar.update(1)
@@ -123,13 +152,15 @@ def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None,
 
     aging_evolution(size=min(population, budget), sample_size=sample_size, steps=None, generator=make_generator(seed),
                     sample=space.sample, mutate=space.mutate, select=select, on_member=evaluate, on_child=on_child,
+                    on_population=prefetch if fan is not None else None,
                     # a space whose mutations keep returning scored archs stops after 50 x budget steps
                     exhausted=lambda: len(scored) >= budget or len(history) > 50 * budget)
     if bar is not None:
         bar.close()
     final_fit = _fitness([scored[k] for k in order], labels, combine_method)
     best = order[int(np.argmax(final_fit))]
-    extra.update({"proxies": labels, "combine": combine_method, "best_scores": scored[best]})
+    extra.update({"proxies": labels, "combine": combine_method, "best_scores": scored[best],
+                  "scoring_tasks": 0 if fan is None else fan.n_tasks})
     return SearchResult(arch=space.parse(best), search_time_s=time.perf_counter() - t0, n_scored=len(scored),
                         history=history, extra=extra)
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -47,27 +47,58 @@ from ..scoring import ArchScorer
 from ..spaces.base import EvolvableSpace, SearchSpace, require
 from .base import SearchResult
 from .evolution import elitist_evolution
+from .fanout import Fanout, Scatter, ScorerRecipe, scatter
+
+
+def _first_score(scorer: ArchScorer, arch: Any) -> float:
+    """The fitness proxy's raw value of one arch (in this process or a worker: seeded by ``(seed, arch)``)."""
+    return scorer.score_arch(arch)[0].score
 
 
 class _Fitness:
-    """Cached reg-SWAP fitness; counts distinct archs scored against the budget."""
+    """Cached reg-SWAP fitness; counts distinct archs scored against the budget.
 
-    def __init__(self, scorer: ArchScorer, budget: int | None, higher_is_better: bool) -> None:
+    ``prefetch(archs)`` scores a batch on the workers of ``scatter`` (the archs the search will ask for next, at most
+    what the budget still allows); a later call takes its value instead of scoring, so the cache, the budget and the
+    answer are those of a serial run."""
+
+    def __init__(self, scorer: ArchScorer, budget: int | None, higher_is_better: bool,
+                 scatter: Scatter | None = None) -> None:
         self.scorer, self.budget, self.sign = scorer, budget, 1.0 if higher_is_better else -1.0
+        self.scatter = scatter
         self.cache: dict[str, float] = {}
+        self.ready: dict[str, float] = {}
         self.time_s = 0.0
 
     def exhausted(self) -> bool:
         return self.budget is not None and len(self.cache) >= self.budget
+
+    def prefetch(self, archs: Sequence[Any]) -> None:
+        if self.scatter is None:
+            return
+        key = self.scorer.space.key
+        room = math.inf if self.budget is None else self.budget - len(self.cache)
+        todo: dict[str, Any] = {}
+        for a in archs:
+            k = key(a)
+            if k not in self.cache and k not in self.ready and k not in todo and len(todo) < room:
+                todo[k] = a
+        if todo:
+            t = time.perf_counter()
+            self.ready.update(zip(todo, self.scatter.map(_first_score, list(todo.values()), describe=key)))
+            self.time_s += time.perf_counter() - t
 
     def __call__(self, arch: Any) -> float:
         key = self.scorer.space.key(arch)
         if key not in self.cache:
             if self.exhausted():
                 raise _Budget
-            t = time.perf_counter()
-            v = self.scorer.score_arch(arch)[0].score
-            self.time_s += time.perf_counter() - t
+            if key in self.ready:
+                v = self.ready.pop(key)
+            else:
+                t = time.perf_counter()
+                v = _first_score(self.scorer, arch)
+                self.time_s += time.perf_counter() - t
             self.cache[key] = self.sign * v if math.isfinite(v) else -math.inf
         return self.cache[key]
 
@@ -107,16 +138,20 @@ class _Breeder:
     def __call__(self, ranked: list[Any]) -> tuple[Any, list[Any], dict[str, Any]]:
         used_crossover = bool(torch.rand(1, generator=self.g) < self.crossover_prob)
         if used_crossover:
-            parent = max(self.space.crossover(ranked[0], ranked[1], self.g), key=self.fit)
+            pair = self.space.crossover(ranked[0], ranked[1], self.g)
+            self.fit.prefetch(pair)
+            parent = max(pair, key=self.fit)
             self.tick(2)
         else:
             parent = ranked[0]
+        # the children are drawn first, then scored (as a batch when fanned out): scoring draws nothing from g
         children: list[Any] = []
         for _ in range(self.mutations):
             op = bool(torch.rand(1, generator=self.g) < 0.5)
-            child = (self.space.op_mutation if op else self.space.connectivity_mutation)(parent, self.g)
+            children.append((self.space.op_mutation if op else self.space.connectivity_mutation)(parent, self.g))
+        self.fit.prefetch(children)
+        for child in children:
             self.fit(child)
-            children.append(child)
             self.tick()
         return parent, children, {"crossover": used_crossover}
 
@@ -141,7 +176,7 @@ def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None 
              data_root: str | None = None, progress: bool = True, proxy: str = "reg_swap", mu: float | None = None,
              sigma: float | None = None, population: int = 20, cycles: int = 20, mutations: int = 5,
              crossover_prob: float = 0.5, batch_size: int | None = 16, width: int | None = None,
-             cells: int | None = None) -> SearchResult:
+             cells: int | None = None, backend: Fanout | None = None) -> SearchResult:
     """SWAP-NAS evolutionary search (see the module doc).
 
     Args:
@@ -154,6 +189,9 @@ def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None 
         crossover_prob: probability that the parent comes from a crossover of the sample's best two.
         batch_size: minibatch of each score (16, the authors' SWAP code; None: the proxy's / space's default).
         width, cells: network sizes for quick runs (None: the benchmark's; NB201 C=16, N=5; NB301 C=32, 8 cells).
+        backend: where batches are scored (:class:`~naslib_swap.search.fanout.Fanout`; None: this process): the
+            initial population, a crossover's two children, a cycle's ``mutations`` children. Same answer and
+            history as a serial run.
     """
     t0 = time.perf_counter()
     _check(space, population, cycles, mutations, crossover_prob)
@@ -162,7 +200,18 @@ def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None 
     space.net_options(**sizes)  # a size the space cannot honour fails here, in one line
     scorer = ArchScorer(space, dataset, [call], batch_size=batch_size, seed=seed, device=device, data_root=data_root,
                         net_options=sizes)
-    fit = _Fitness(scorer, budget, scorer.jobs[0].spec.higher_is_better)
+    recipe = ScorerRecipe(ArchScorer, dict(space=space, dataset=dataset, proxies=[call.label], batch_size=batch_size,
+                                           seed=seed, device=device, data_root=data_root, net_options=sizes))
+    with scatter(backend, lambda: recipe, device=device, data_root=data_root) as fan:
+        return _search(space, scorer, call, sizes, fan, seed=seed, dataset=dataset, budget=budget,
+                       progress=progress, population=population, cycles=cycles, mutations=mutations,
+                       crossover_prob=crossover_prob, t0=t0)
+
+
+def _search(space: Any, scorer: ArchScorer, call: ProxyCall, sizes: dict[str, Any], fan: Scatter | None, *,
+            seed: int, dataset: str, budget: int | None, progress: bool, population: int, cycles: int,
+            mutations: int, crossover_prob: float, t0: float) -> SearchResult:
+    fit = _Fitness(scorer, budget, scorer.jobs[0].spec.higher_is_better, fan)
     g = make_generator(derive_seed(seed, "swap-nas", space, dataset))
     history: list[dict[str, Any]] = []
     pop: list[Any] = []
@@ -177,7 +226,8 @@ def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None 
     try:
         elitist_evolution(pop, size=population, cycles=cycles, sample_size=max(2, population // 2), generator=g,
                           sample=space.sample, fitness=fit, on_member=lambda a: tick(), on_cycle=record,
-                          breed=_Breeder(space, fit, g, mutations, crossover_prob, tick))
+                          breed=_Breeder(space, fit, g, mutations, crossover_prob, tick),
+                          on_population=fit.prefetch if fan is not None else None)
     except _Budget:
         stopped = True
     finally:
@@ -188,6 +238,7 @@ def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None 
     best = max(pop, key=fit)
     extra = {**space.result_extra(best), "proxy": call.label, "population": population, "cycles": cycles,
              "mutations": mutations, "crossover_prob": crossover_prob, "batch_size": scorer.batch_size,
-             "budget_stopped": stopped, "best_score": fit(best), "scoring_time_s": fit.time_s, "net_overrides": sizes}
+             "budget_stopped": stopped, "best_score": fit(best), "scoring_time_s": fit.time_s, "net_overrides": sizes,
+             "scoring_tasks": 0 if fan is None else fan.n_tasks}
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=len(fit.cache),
                         history=history, extra=extra, truncated=stopped)

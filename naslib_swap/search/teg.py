@@ -83,9 +83,10 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -100,6 +101,7 @@ from ..spaces.base import NodeInputs, PolicySpace, SearchSpace, SupernetSpace, r
 from ..types import Batch
 from .base import SearchResult
 from .evolution import aging_evolution
+from .fanout import Fanout, Scatter, ScorerRecipe, scatter
 
 METRICS = TEG_METRICS
 PROFILES = ("teg-indicator", "teg-thin")  # the build profiles of TEG's indicator nets
@@ -174,6 +176,9 @@ class TegEvaluator:
         self.n_scored = 0
         self.worst: dict[str, float] = {}
         self.source = tr.source
+        self.scatter: Scatter | None = None  # set by a search that fans its batches out
+        self.ready: dict[Any, dict[str, float]] = {}  # values the workers computed, not yet asked for
+        self.n_remote = 0  # evaluations done by workers
 
     def request(self, kw: dict[str, Any]) -> dict[str, Any]:
         """Profile and sizes of the net an indicator asks ``ctx.build_net`` for: nothing (the indicator net) or the
@@ -193,18 +198,47 @@ class TegEvaluator:
                                                        device=self.device)
         return self._fixed[key]
 
-    def _score_net(self, build: Callable[..., torch.nn.Module]) -> dict[str, float]:
+    def _score_net(self, build: Callable[..., torch.nn.Module], ready: Any = None) -> dict[str, float]:
+        """The three indicators of one net (or the value a worker computed for it, ``ready``), counted and folded
+        into the worst values seen, in the order the search asks for them."""
+        out = self.ready.pop(ready) if ready is not None and ready in self.ready else self._indicators(build)
+        self.n_scored += 1
+        for m, v in out.items():
+            if math.isfinite(v):
+                w = self.worst.get(m)
+                self.worst[m] = v if w is None else (min(w, v) if _higher_is_better(m) else max(w, v))
+        return out
+
+    def prefetch_archs(self, archs: Iterable[Any], room: float) -> None:
+        """Scores up to ``room`` distinct new archs on the workers of ``scatter`` (none without); :meth:`arch` then
+        takes their values as if it had computed them."""
+        if self.scatter is None:
+            return
+        todo: dict[str, Any] = {}
+        for a in archs:
+            k = self.space.key(a)
+            if k not in self.cache and ("arch", k) not in self.ready and len(todo) < room:
+                todo.setdefault(k, a)
+        for k, v in zip(todo, self.scatter.map(_teg_arch, list(todo.values()), describe=self.space.key)):
+            self.ready[("arch", k)] = v
+        self.n_remote += len(todo)
+
+    def prefetch_supernets(self, weights: list[torch.Tensor]) -> None:
+        """Scores supernets with these mixing weights on the workers of ``scatter`` (none without); see
+        :meth:`supernet`."""
+        if self.scatter is None or not weights:
+            return
+        for w, v in zip(weights, self.scatter.map(_teg_supernet, weights, describe=lambda w: "a perturbed supernet")):
+            self.ready[_weights_key(w)] = v
+        self.n_remote += len(weights)
+
+    def _indicators(self, build: Callable[..., torch.nn.Module]) -> dict[str, float]:
         out = {}
         for m in METRICS:
             ctx = ProxyContext.for_space(self.space, self.dataset, device=self.device, build_net=build,
                                          generator=make_generator(derive_seed(self.seed, "teg-proxy", m)),
                                          make_batches=self._make_batches)
             out[m] = compute_proxy(self.specs[m], build(), self.batch, ctx, copy_net=False, **self.opts[m])
-        self.n_scored += 1
-        for m, v in out.items():
-            if math.isfinite(v):
-                w = self.worst.get(m)
-                self.worst[m] = v if w is None else (min(w, v) if _higher_is_better(m) else max(w, v))
         return out
 
     def arch(self, arch: Any) -> dict[str, float]:
@@ -214,7 +248,7 @@ class TegEvaluator:
             net_g = derive_seed(self.seed, "teg-net")
             self.cache[key] = self._score_net(
                 lambda **kw: self.space.build(arch, self.dataset, generator=make_generator(net_g), device=self.device,
-                                              **self.request(kw)))
+                                              **self.request(kw)), ("arch", key))
         return self.cache[key]
 
     def action(self, action: Any) -> dict[str, float]:
@@ -235,16 +269,43 @@ class TegEvaluator:
         space: Any = self.space
         return self._score_net(
             lambda **kw: space.supernet_module(self.dataset, generator=make_generator(net_g), device=self.device,
-                                               op_weights=op_weights, **self.request(kw)))
+                                               op_weights=op_weights, **self.request(kw)), _weights_key(op_weights))
 
     def filled(self, values: dict[str, float]) -> dict[str, float]:
         """NaN values replaced by the worst value seen so far in this search (TEG's rule)."""
         return {m: (v if math.isfinite(v) or m not in self.worst else self.worst[m]) for m, v in values.items()}
 
 
+def _weights_key(w: torch.Tensor) -> tuple[Any, ...]:
+    return ("supernet", tuple(w.shape), w.detach().cpu().contiguous().numpy().tobytes())
+
+
+def _teg_arch(ev: TegEvaluator, arch: Any) -> dict[str, float]:
+    """A worker's evaluation of one arch (its own evaluator, built from the search's recipe)."""
+    return ev.arch(arch)
+
+
+def _teg_supernet(ev: TegEvaluator, weights: torch.Tensor) -> dict[str, float]:
+    return ev.supernet(weights)
+
+
 def _evaluator(space: SearchSpace, dataset: str, seed: int, device: Any, data_root: Any, opts: dict[str, Any],
                nan_policy: str = "teg") -> TegEvaluator:
     return TegEvaluator(space, dataset, seed=seed, device=device, data_root=data_root, nan_policy=nan_policy, **opts)
+
+
+@contextlib.contextmanager
+def _fanned(ev: TegEvaluator, backend: Fanout | None, opts: dict[str, Any], nan_policy: str = "teg"
+            ) -> Iterator[TegEvaluator]:
+    """``ev`` with the workers of ``backend`` (each builds its own evaluator from the same settings)."""
+    recipe = ScorerRecipe(TegEvaluator, dict(space=ev.space, dataset=ev.dataset, seed=ev.seed, device=str(ev.device),
+                                             data_root=ev.data_root, nan_policy=nan_policy, **opts))
+    with scatter(backend, lambda: recipe, device=ev.device, data_root=ev.data_root) as fan:
+        ev.scatter = fan
+        try:
+            yield ev
+        finally:
+            ev.scatter = None
 
 
 # the indicator-net options every TEG search passes on to TegEvaluator (the registry declares them from its signature)
@@ -279,9 +340,11 @@ def _row(ev: TegEvaluator, arch: Any) -> dict[str, float]:
                  budget_unit="distinct architectures scored (three indicators each)")
 def teg_evolution(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
                   data_root: Any = None, progress: bool = True, population: int = 256, sample_size: int = 64,
-                  steps: int = 1000, **indicator: Any) -> SearchResult:
+                  steps: int = 1000, backend: Fanout | None = None, **indicator: Any) -> SearchResult:
     """Aging evolution guided by the TEG rank sum (``indicator``: the evaluator's width, cells, depth (DARTS),
-    batch_size=64, reinits=3, crops=3000, images=256, mse_variant='code')."""
+    batch_size=64, reinits=3, crops=3000, images=256, mse_variant='code'). ``backend``
+    (:class:`~naslib_swap.search.fanout.Fanout`) scores the initial population as one batch; each child's values
+    decide later parents, so the steps score one child at a time here."""
     _check_space(space, "teg-evolution")
     space.check_dataset(dataset)
     ev_opts = _indicator_options(indicator)
@@ -306,17 +369,20 @@ def teg_evolution(space: SearchSpace, dataset: str, *, seed: int, budget: int | 
     def select(members: Any, idx: list[int]) -> int:  # the smallest TEG rank sum within the sample
         return idx[int(np.argmin(teg_ranks([_row(ev, members[i]) for i in idx])))]
 
-    final, truncated = aging_evolution(
-        size=pop_size, sample_size=sample_size, steps=steps, generator=g, sample=space.sample, mutate=space.mutate,
-        select=select, exhausted=lambda: ev.n_scored >= cap,
-        on_member=lambda a: history.append({"step": -1, "arch": space.key(a), **scored(a)}),
-        on_child=lambda step, parent, child, _: history.append(
-            {"step": step, "arch": space.key(child), "parent": space.key(parent), **scored(child)}))
+    with _fanned(ev, backend, ev_opts) as ev:
+        final, truncated = aging_evolution(
+            size=pop_size, sample_size=sample_size, steps=steps, generator=g, sample=space.sample,
+            mutate=space.mutate, select=select, exhausted=lambda: ev.n_scored >= cap,
+            on_member=lambda a: history.append({"step": -1, "arch": space.key(a), **scored(a)}),
+            on_child=lambda step, parent, child, _: history.append(
+                {"step": step, "arch": space.key(child), "parent": space.key(parent), **scored(child)}),
+            on_population=(lambda archs: ev.prefetch_archs(archs, cap - ev.n_scored)) if ev.scatter else None)
     bar.close()
     best = space.parse(final[int(np.argmin(teg_ranks([_row(ev, a) for a in final])))])
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=ev.n_scored,
                         history=history,
-                        extra={"truncated": truncated, "data": ev.source, **_result_extra(space, best)},
+                        extra={"truncated": truncated, "data": ev.source, "scoring_tasks": ev.n_remote,
+                               **_result_extra(space, best)},
                         truncated=truncated)
 
 
@@ -446,6 +512,15 @@ class _Pruner:
             self.truncated = True
         return self.truncated
 
+    def prefetch(self, base: torch.Tensor, perturbed: list[torch.Tensor]) -> None:
+        """A round's supernets on the workers: the base and as many perturbations as the budget lets the serial
+        loop score after it."""
+        if getattr(self.ev, "scatter", None) is None:  # serial (or an evaluator without workers)
+            return
+        room = self.cap - self.ev.n_scored - 1
+        k = len(perturbed) if room >= len(perturbed) else max(0, int(room))
+        self.ev.prefetch_supernets([x.view(self.shape) for x in [base, *perturbed[:k]]])
+
     def score(self, w: torch.Tensor) -> dict[str, float]:
         vals = {m: _bad_to_const(v) for m, v in self.ev.supernet(w.view(self.shape)).items()}
         self.bar.update(1)
@@ -465,6 +540,8 @@ class _Pruner:
 
 def _score_round(pr: _Pruner, w: torch.Tensor, rnd: int) -> tuple[list[tuple[int, int]], list[dict[str, float]]]:
     """One round's perturbations: each remaining op of each undecided edge removed; (edge, op) and their deltas."""
+    todo = [(e, o) for e in range(w.shape[0]) if w[e].sum() > 1 for o in range(w.shape[1]) if w[e, o] != 0]
+    pr.prefetch(w, [_without(w, (e, o)) for e, o in todo])
     base = pr.score(w)
     cands: list[tuple[int, int]] = []
     deltas: list[dict[str, float]] = []
@@ -477,15 +554,20 @@ def _score_round(pr: _Pruner, w: torch.Tensor, rnd: int) -> tuple[list[tuple[int
                 continue
             if pr.out_of_budget():
                 break
-            wp = w.clone()
-            wp[e, o] = 0.0
-            vals = pr.score(wp)
+            vals = pr.score(_without(w, (e, o)))
             cands.append((e, o))
             deltas.append(pr.delta(base, vals))
             pr.history.append({"round": rnd, "edge": e, "op": o, **vals})
         if pr.truncated:
             break
     return cands, deltas
+
+
+def _without(w: torch.Tensor, index: Any) -> torch.Tensor:
+    """``w`` with the mixing weights at ``index`` (an (edge, op), or a node's incoming row) set to 0."""
+    wp = w.clone()
+    wp[index] = 0.0
+    return wp
 
 
 def _prune_ops(pr: _Pruner, w: torch.Tensor) -> int:
@@ -517,14 +599,13 @@ def _prune_node(pr: _Pruner, w: torch.Tensor, node: NodeInputs) -> list[int]:
     alive = list(node.inputs)
     rows = dict(zip(node.inputs, node.rows))
     if len(alive) > node.keep and not pr.out_of_budget():
+        pr.prefetch(w, [_without(w, rows[j]) for j in alive])
         base = pr.score(w)
         deltas: list[dict[str, float]] = []
         for j in alive:
             if pr.out_of_budget():
                 break
-            wp = w.clone()
-            wp[rows[j]] = 0.0
-            vals = pr.score(wp)
+            vals = pr.score(_without(w, rows[j]))
             deltas.append(pr.delta(base, vals))
             pr.history.append({"stage": "topology", "cell": node.cell, "node": node.node, "input": j, **vals})
         if len(deltas) == len(alive):
@@ -564,9 +645,12 @@ def _prune_options(space: Any, drop_none: bool, precision: int, metrics: str | t
                  budget_unit="supernet evaluations (three indicators each; a round scores every remaining op)")
 def teg_prune(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = None, device: str = "cpu",
               data_root: Any = None, progress: bool = True, drop_none: bool = True, precision: int = 10,
-              metrics: str | tuple[str, ...] | list[str] = METRICS, **indicator: Any) -> SearchResult:
+              metrics: str | tuple[str, ...] | list[str] = METRICS, backend: Fanout | None = None,
+              **indicator: Any) -> SearchResult:
     """Prune the space's supernet by the ranks of the TEG indicators' changes (``metrics``: a subset of
-    ('teg_ntk', 'teg_lr', 'teg_mse'); ``indicator``: the evaluator's options)."""
+    ('teg_ntk', 'teg_lr', 'teg_mse'); ``indicator``: the evaluator's options). ``backend``
+    (:class:`~naslib_swap.search.fanout.Fanout`) scores each round's supernets (its base and every op removed; a
+    topology node's base and every input removed) as one batch."""
     _check_space(space, "teg-prune", SupernetSpace)
     sp: Any = space
     space.check_dataset(dataset)
@@ -582,18 +666,20 @@ def teg_prune(space: SearchSpace, dataset: str, *, seed: int, budget: int | None
     history: list[dict[str, Any]] = []
     bar = _progress(int(w.sum().item()) * 2, f"teg-prune {dataset}", progress)
     pr = _Pruner(ev, mine["metrics"], mine["precision"], cap, sp.mixing_shape, history, bar)
-    rnd = _prune_ops(pr, w)
-    # an edge left with several ops (budget exhausted) keeps its lowest-index remaining op
-    choice = [int(torch.nonzero(w[e])[0]) for e in range(n_edges)]
-    kept = None
-    if sp.topology:
-        for e, o in enumerate(choice):  # one op per edge before the topology step
-            w[e].zero_()
-            w[e, o] = 1.0
-        kept = _prune_topology(pr, w, sp.topology)
+    with _fanned(ev, backend, ev_opts, nan_policy="te-nas"):
+        rnd = _prune_ops(pr, w)
+        # an edge left with several ops (budget exhausted) keeps its lowest-index remaining op
+        choice = [int(torch.nonzero(w[e])[0]) for e in range(n_edges)]
+        kept = None
+        if sp.topology:
+            for e, o in enumerate(choice):  # one op per edge before the topology step
+                w[e].zero_()
+                w[e, o] = 1.0
+            kept = _prune_topology(pr, w, sp.topology)
     arch = space.parse(sp.arch_from_choice(choice, kept))
     bar.close()
     return SearchResult(arch=arch, search_time_s=time.perf_counter() - t0, n_scored=ev.n_scored, history=history,
                         extra={"truncated": pr.truncated, "rounds": rnd, "data": ev.source,
+                               "scoring_tasks": ev.n_remote,
                                **_result_extra(space, arch)},
                         truncated=pr.truncated)

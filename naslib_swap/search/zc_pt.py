@@ -73,6 +73,7 @@ from ..rng import derive_seed, make_generator
 from ..spaces.base import BudgetExhausted, SearchSpace, Supernet, SupernetSpace, require
 from ..types import Batch
 from .base import SearchResult
+from .fanout import Fanout, Scatter, ScorerRecipe, scatter
 
 ORDERS: tuple[str, ...] = ("fixed", "random", "global-op-iter", "global-op-once", "global-edge-iter",
                            "global-edge-once")
@@ -97,15 +98,57 @@ class PerturbationScorer:
         self.count = 0
         self.on_score: Callable[[], None] | None = None  # progress: called after every perturbation scored
         self._snapshot = _snapshot(sup.net)
+        self.scatter: Scatter | None = None  # set by a search that fans its perturbations out
+        # values the workers computed, in the order the search will ask for them: (weights, batch, value, the
+        # generator's state after it if the proxy moved it, else None)
+        self.ready: list[tuple[torch.Tensor, Batch, float, torch.Tensor | None]] = []
+        self.draws = False  # the proxy drew from the shared generator: its calls' order matters, no more fan-out
 
-    def goodness(self, weights: torch.Tensor, batch: Batch) -> float:
-        if self.budget is not None and self.count >= self.budget:
-            raise BudgetExhausted
+    def raw(self, weights: torch.Tensor, batch: Batch) -> float:
+        """The proxy's value of the supernet with these mixing weights (in this process)."""
         self.sup.set_weights(weights)
         # a fresh context per evaluation: proxies cache per-(net, batch) work in ctx.cache, and the net changes here
         ctx = (ProxyContext(device=self.device, generator=self.generator) if self.space is None or self.dataset is None
                else ProxyContext.for_space(self.space, self.dataset, generator=self.generator, device=self.device))
-        value = _score_in_place(self.call, self.sup.net, batch, ctx, self._snapshot)
+        return _score_in_place(self.call, self.sup.net, batch, ctx, self._snapshot)
+
+    def prefetch(self, trials: list[torch.Tensor], batch: Batch) -> None:
+        """Scores the next ``trials`` (as many as the budget allows) on the workers, each from the shared generator's
+        current state. A proxy that draws from it makes each value depend on the calls before it: the values after
+        the first one that moved the generator are dropped and computed here, in order, from the state it handed
+        back (so the values are a serial run's either way), and the search stops fanning out."""
+        if self.scatter is None or self.draws or self.ready:
+            return
+        room = len(trials) if self.budget is None else max(0, self.budget - self.count)
+        state = self.generator.get_state()
+        todo = trials[:room]
+        values = self.scatter.map(_zc_raw, [(w, batch, state) for w in todo],
+                                  describe=lambda item: "a perturbed supernet")
+        for w, (value, moved) in zip(todo, values):
+            self.ready.append((w, batch, value, moved))
+            if moved is not None:
+                break
+
+    def _take(self, weights: torch.Tensor, batch: Batch) -> float | None:
+        """The worker's value for this evaluation if it is the next one prefetched (else None: compute here)."""
+        if not self.ready:
+            return None
+        w, b, value, moved = self.ready.pop(0)
+        if b is not batch or not torch.equal(w, weights):  # not what was prefetched: drop the rest, compute here
+            self.ready.clear()
+            return None
+        if moved is not None:  # the proxy draws from the shared generator: go on from its state, serially
+            self.generator.set_state(moved)
+            self.ready.clear()
+            self.draws = True
+        return value
+
+    def goodness(self, weights: torch.Tensor, batch: Batch) -> float:
+        if self.budget is not None and self.count >= self.budget:
+            raise BudgetExhausted
+        value = self._take(weights, batch)
+        if value is None:
+            value = self.raw(weights, batch)
         self.count += 1
         if self.on_score is not None:
             self.on_score()
@@ -115,12 +158,24 @@ class PerturbationScorer:
 
     def edge_scores(self, weights: torch.Tensor, edge: int, batch: Batch) -> dict[int, float]:
         """Importance value after removing each candidate op of ``edge`` (lower = removal hurts more)."""
-        out = {}
-        for o in torch.nonzero(self.sup.candidates[edge]).flatten().tolist():
-            w = weights.clone()
-            w[edge, o] = 0.0
-            out[o] = self.goodness(w, batch)
+        trials = self.trials(weights, [edge])
+        self.prefetch([w for _, w in trials], batch)
+        return {o: self.goodness(w, batch) for (_, o), w in trials}
+
+    def trials(self, weights: torch.Tensor, edges: list[int]) -> list[tuple[tuple[int, int], torch.Tensor]]:
+        """``((edge, op), weights without that op)`` for every candidate op of ``edges``, in scoring order."""
+        out = []
+        for e in edges:
+            for o in torch.nonzero(self.sup.candidates[e]).flatten().tolist():
+                w = weights.clone()
+                w[e, o] = 0.0
+                out.append(((e, o), w))
         return out
+
+    def table(self, weights: torch.Tensor, edges: list[int], batch: Batch) -> dict[int, dict[int, float]]:
+        """:meth:`edge_scores` of every edge of ``edges`` (a global order's step: one batch of work)."""
+        self.prefetch([w for _, w in self.trials(weights, edges)], batch)
+        return {e: self.edge_scores(weights, e, batch) for e in edges}
 
 
 def _keep(scores: dict[int, float]) -> int:
@@ -165,14 +220,14 @@ class _Proposal:
         """``global-*-iter``: every step re-scores every op of every remaining edge."""
         while self.remaining:
             batch = self.next_batch()
-            table = {e: self.scorer.edge_scores(self.w, e, batch) for e in list(self.remaining)}
+            table = self.scorer.table(self.w, list(self.remaining), batch)
             edge = min(self.remaining, key=lambda e: (_edge_importance(order, table[e]), e))
             self.decide(edge, _keep(table[edge]))
 
     def global_once(self, order: str) -> None:
         """``global-*-once``: one scoring on A_0 fixes the edge order; each edge is re-scored at its turn."""
         batch = self.next_batch()
-        table = {e: self.scorer.edge_scores(self.w, e, batch) for e in self.remaining}
+        table = self.scorer.table(self.w, list(self.remaining), batch)
         seq = sorted(self.remaining, key=lambda e: (_edge_importance(order, table[e]), e))
         for k, edge in enumerate(seq):
             # the first edge sees the unchanged A_0: its scores are the ones just computed
@@ -219,11 +274,14 @@ def topology_step(scorer: PerturbationScorer, choice: list[int], next_batch: Cal
         try:
             batch = next_batch() if len(alive) > node.keep else None
             while len(alive) > node.keep:
-                scores = {}
+                trials = []
                 for j in alive:
                     trial = w.clone()
                     trial[rows[j]] = 0.0
-                    scores[j] = scorer.goodness(trial, batch)  # type: ignore[arg-type]
+                    trials.append(trial)
+                if hasattr(scorer, "prefetch"):  # a stand-in scorer without workers scores them one by one
+                    scorer.prefetch(trials, batch)  # type: ignore[arg-type]
+                scores = {j: scorer.goodness(trial, batch) for j, trial in zip(alive, trials)}  # type: ignore[arg-type]
                 drop = max(alive, key=lambda j: (scores[j], -j))
                 alive.remove(drop)
                 w[rows[drop]] = 0.0
@@ -322,6 +380,8 @@ class _Validation:
         self.g_proxy, self.sizes = g_proxy, sizes
         self.sign = 1.0 if call.spec.higher_is_better else -1.0
         self.n_val = 0
+        self.scatter: Scatter | None = None  # set by a search that fans its candidates out
+        self.draws = False  # the proxy drew from the shared generator: candidates computed here, in order
 
     def total(self, arch: Any, batches: list[Batch], bar: Any) -> float:
         space, dataset, dev, key = self.space, self.dataset, self.dev, self.space.key(arch)
@@ -338,15 +398,45 @@ class _Validation:
                 bar.update(1)
         return total
 
+    def batches(self, validate: int, vbs: int) -> list[Batch]:
+        """The ``validate`` minibatches every candidate is scored on (drawn from their own seed: a worker draws the
+        same ones)."""
+        g_val = make_generator(derive_seed(self.seed, "zc-pt", self.space, self.dataset, "validation"))
+        return [self.space.make_batch(self.dataset, vbs, g_val, data_root=self.data_root, device=self.dev)
+                for _ in range(validate)]
+
+    def prefetch(self, distinct: list[Any], validate: int, vbs: int) -> list[tuple[float, torch.Tensor | None]]:
+        """The candidates' totals from the workers, each from the shared generator's current state: those up to the
+        first one whose proxy moved the generator (with the state it left), the rest to be computed here."""
+        if self.scatter is None or self.draws:
+            return []
+        state = self.g_proxy.get_state()
+        out = []
+        for total, moved in self.scatter.map(_zc_validate, [(a, validate, vbs, state) for a in distinct],
+                                             describe=lambda item: f"candidate {self.space.key(item[0])}"):
+            out.append((total, moved))
+            if moved is not None:
+                self.draws = True
+                break
+        return out
+
     def best(self, distinct: list[Any], validate: int, vbs: int, history: list[dict[str, Any]], progress: bool) -> Any:
-        space, dataset = self.space, self.dataset
-        g_val = make_generator(derive_seed(self.seed, "zc-pt", space, dataset, "validation"))
-        batches = [space.make_batch(dataset, vbs, g_val, data_root=self.data_root, device=self.dev)
-                   for _ in range(validate)]
+        space = self.space
+        batches = self.batches(validate, vbs)
         vbar = _bar(progress, len(distinct) * validate, "zc-pt validation")
         val_scores: dict[str, float] = {}
-        for a in distinct:
-            val_scores[space.key(a)] = total = self.total(a, batches, vbar)
+        ready = self.prefetch(distinct, validate, vbs)
+        for i, a in enumerate(distinct):
+            if i < len(ready):  # a worker's total, counted here as if computed here
+                total, moved = ready[i]
+                if moved is not None:
+                    self.g_proxy.set_state(moved)
+                self.n_val += validate
+                if vbar is not None:
+                    vbar.update(validate)
+            else:
+                total = self.total(a, batches, vbar)
+            val_scores[space.key(a)] = total
             history.append({"stage": "validation", "arch": space.key(a), "score": self.sign * total})
         if vbar is not None:
             vbar.close()
@@ -366,7 +456,7 @@ def zc_pt(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = N
           data_root: str | None = None, progress: bool = True, proxy: str = "nwot", bn_mode: str | None = "eval",
           order: str = "random", proposals: int = 10, validate: int = 100, batch_size: int | None = None,
           val_batch_size: int | None = None, width: int | None = None, cells: int | None = None,
-          alpha_std: float = 1e-3) -> SearchResult:
+          alpha_std: float = 1e-3, backend: Fanout | None = None) -> SearchResult:
     """Zero-Cost-PT search (see the module doc).
 
     Args:
@@ -381,11 +471,15 @@ def zc_pt(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = N
         width, cells: supernet (and stand-alone validation net) sizes (default: the space's ``supernet`` profile,
             NB201 C=16, N=5; DARTS C=16, 8 cells).
         alpha_std: the std of alpha (1e-3).
+        backend: where batches are scored (:class:`~naslib_swap.search.fanout.Fanout`; None: this process): an
+            edge's candidate perturbations (a global order's step: every remaining edge's), a topology node's, and
+            the validation of the distinct candidates. The edges of a proposal are decided one after another, and
+            a proxy that draws from the search's proxy generator (``swap[reinits=2]``) is scored here from its
+            first draw on; the answer and history are a serial run's either way.
     """
     t0 = time.perf_counter()
     _check_options(order, proposals, validate, budget, bn_mode)
     require(space, SupernetSpace, "zc-pt")
-    sup_space = cast(SupernetSpace, space)  # narrowed: require() has checked the capability
     sup_space = cast(SupernetSpace, space)  # narrowed: require() has checked the capability
     dataset = space.check_dataset(dataset)
     call = _proxy(proxy)
@@ -405,20 +499,65 @@ def zc_pt(space: SearchSpace, dataset: str, *, seed: int, budget: int | None = N
         return space.make_batch(dataset, bs, g_data, data_root=data_root, device=dev)
 
     history: list[dict[str, Any]] = []
-    candidates = _proposals(space, scorer, order, proposals, next_batch, g_order, history, progress)
-    distinct = _distinct(space, candidates)
     val = _Validation(space, dataset, seed, dev, data_root, call, bn_mode, g_proxy, sizes)
-    best = distinct[0] if len(distinct) == 1 else val.best(distinct, validate, vbs, history, progress)
+    recipe = ScorerRecipe(_ZcWorker, dict(space=space, dataset=dataset, seed=seed, device=str(dev),
+                                          data_root=data_root, proxy=call.label, bn_mode=bn_mode,
+                                          alpha_std=alpha_std, sizes=sizes))
+    with scatter(backend, lambda: recipe, device=dev, data_root=data_root) as fan:
+        scorer.scatter = val.scatter = fan
+        candidates = _proposals(space, scorer, order, proposals, next_batch, g_order, history, progress)
+        distinct = _distinct(space, candidates)
+        val.draws = scorer.draws  # a proxy seen drawing from the shared generator is validated here too
+        best = distinct[0] if len(distinct) == 1 else val.best(distinct, validate, vbs, history, progress)
+        scorer.scatter = val.scatter = None
     extra = {
         **space.result_extra(best),
         "proxy": call.label, "order": order, "bn_mode": bn_mode, "proposals_run": len(candidates),
         "distinct_candidates": len(distinct), "perturbations": scorer.count, "validation_evals": val.n_val,
+        # evaluations done by workers; whether the proxy's draws from the shared generator sent the rest here
+        "scoring_tasks": 0 if fan is None else fan.n_tasks, "fanout_stopped_by_draws": scorer.draws or val.draws,
         "settings": {"batch_size": bs, "val_batch_size": vbs, "validate": validate, "proposals": proposals,
                      **space.net_options("supernet", **sizes), "alpha_std": alpha_std},
     }
     cut = any(h.get("truncated") for h in history if h.get("stage") == "proposal")
     return SearchResult(arch=best, search_time_s=time.perf_counter() - t0, n_scored=scorer.count + val.n_val,
                         history=history, extra=extra, truncated=cut)
+
+
+class _ZcWorker:
+    """A worker's copy of a zc-pt search's scorers: the same supernet (from the search's seed) and validation."""
+
+    def __init__(self, *, space: Any, dataset: str, seed: int, device: str, data_root: Any, proxy: str,
+                 bn_mode: str | None, alpha_std: float, sizes: dict[str, Any]) -> None:
+        dev = torch.device(device)
+        g_net = make_generator(derive_seed(seed, "zc-pt", space, dataset, "supernet"))
+        sup = space.supernet(dataset, g_net, dev, alpha_std=alpha_std, **sizes)
+        call = ProxyCall.parse(proxy)
+        self.generator = make_generator(0)  # its state is set from the driver's before every evaluation
+        self.pert = PerturbationScorer(sup, call, bn_mode, dev, self.generator, None, space, dataset)
+        self.val = _Validation(space, dataset, seed, dev, data_root, call, bn_mode, self.generator, sizes)
+        self.batches: dict[tuple[int, int], list[Batch]] = {}
+
+
+def _moved(g: torch.Generator, state: torch.Tensor) -> torch.Tensor | None:
+    after = g.get_state()
+    return None if torch.equal(after, state) else after
+
+
+def _zc_raw(worker: _ZcWorker, item: tuple[torch.Tensor, Batch, torch.Tensor]) -> tuple[float, torch.Tensor | None]:
+    """One perturbation on a worker, from the driver's generator state: (value, the state after if it moved)."""
+    weights, batch, state = item
+    worker.generator.set_state(state)
+    return worker.pert.raw(weights, batch), _moved(worker.generator, state)
+
+
+def _zc_validate(worker: _ZcWorker, item: tuple[Any, int, int, torch.Tensor]) -> tuple[float, torch.Tensor | None]:
+    """One candidate's validation total on a worker (its batches drawn once per worker)."""
+    arch, validate, vbs, state = item
+    if (validate, vbs) not in worker.batches:
+        worker.batches[(validate, vbs)] = worker.val.batches(validate, vbs)
+    worker.generator.set_state(state)
+    return worker.val.total(arch, worker.batches[(validate, vbs)], None), _moved(worker.generator, state)
 
 
 def _snapshot(net: nn.Module) -> dict[str, torch.Tensor]:

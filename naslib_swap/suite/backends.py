@@ -131,11 +131,15 @@ class RayEngine:
     """Units as Ray tasks (``cpus_per_task`` CPUs, ``gpus_per_task`` GPUs each); results as they finish.
 
     The runner's engine interface: ``slots`` (units the cluster runs at once), ``submit(unit)``, ``wait()``.
-    ``work(unit)`` returns ``(seed, arch, rows, source, error)``; ``init(cfg, leaf)`` sets a worker process up.
+    ``init(cfg, leaf)`` sets a worker process up (``cfg`` with the worker's ``threads`` and absolute ``data_root``);
+    ``work(unit)`` computes a unit (the runner's: ``(seed, arch, rows, source, error)``); ``failed(unit, message)``
+    is what a unit that raised comes back as (default: the runner's result with no rows and the message).
     """
 
-    def __init__(self, cfg: dict[str, Any], leaf: list[str], *, work: Callable[[Any], Any],
-                 init: Callable[..., None]) -> None:
+    def __init__(self, cfg: dict[str, Any], leaf: Any, *, work: Callable[[Any], Any],
+                 init: Callable[..., None], failed: Callable[[Any, str], Any] | None = None) -> None:
+        # what a unit that raised (or whose worker died too often) comes back as: the runner's row-less result
+        self.failed: Callable[[Any, str], Any] = failed or (lambda unit, message: (unit[0], unit[1], [], "", message))
         self.ray = ray = _import_ray()
         self.started = _connect(ray, cfg)
         try:
@@ -184,16 +188,16 @@ class RayEngine:
             ready += more
         out = []
         for ref in ready:
-            seed, arch = self.units.pop(ref)[:2]
+            unit = self.units.pop(ref)
             try:
                 out.append(ray.get(ref))
             except ray.exceptions.RayTaskError as e:
                 cause = getattr(e, "cause", None) or e
                 if isinstance(cause, NaslibSwapError):  # an error of the settings: every unit would raise it
                     raise cause from None
-                out.append((seed, arch, [], "", failure_message(cause)))
+                out.append(self.failed(unit, failure_message(cause)))
             except ray.exceptions.RayError as e:  # the worker died more than max_retries times, the node was lost
-                out.append((seed, arch, [], "", failure_message(e)))
+                out.append(self.failed(unit, failure_message(e)))
         return out
 
 
@@ -203,3 +207,49 @@ def _data_root(data_root: Any) -> Any:
         return str(resolve_data_root(data_root))
     except DataNotFoundError:
         return data_root
+
+
+class ProcessEngine:
+    """``workers`` local processes (``concurrent.futures``, fork where the platform has it) on the same engine
+    interface: ``slots``, ``submit(unit)``, ``wait()``. ``init(*initargs)`` sets each process up once; ``work(unit)``
+    computes. A process that dies (killed, out of memory) is a one-line :class:`BackendError`, not a hang (a
+    ``multiprocessing.Pool`` would wait for it forever)."""
+
+    def __init__(self, workers: int, *, work: Callable[[Any], Any], init: Callable[..., None],
+                 initargs: tuple[Any, ...]) -> None:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        self.slots, self.work = int(workers), work
+        self.pool = ProcessPoolExecutor(self.slots, mp_context=ctx, initializer=init, initargs=initargs)
+        self.futures: dict[Any, Any] = {}
+
+    def __enter__(self) -> "ProcessEngine":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, unit: Any) -> None:
+        self.futures[self.pool.submit(self.work, unit)] = unit
+
+    def wait(self) -> list[Any]:
+        from concurrent.futures import FIRST_COMPLETED
+        from concurrent.futures import wait as wait_futures
+        from concurrent.futures.process import BrokenProcessPool
+
+        done, _ = wait_futures(list(self.futures), return_when=FIRST_COMPLETED)
+        out = []
+        for f in done:
+            self.futures.pop(f)
+            try:
+                out.append(f.result())
+            except BrokenProcessPool:
+                raise BackendError("a worker process died (killed, out of memory) or failed to start, and its work "
+                                   "is lost; run again with fewer workers, or with backend ray (it retries lost "
+                                   "workers)", param="workers") from None
+        return out
