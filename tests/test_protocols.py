@@ -82,6 +82,16 @@ def test_every_protocol_table_is_valid_for_its_proxies_and_searches():
                 assert p.sources.get(f), f"{name}: field {f} has no source"
 
 
+def test_swap_nas_under_swap_paper_gets_the_protocols_init_for_its_fitness():
+    opts = get_protocol("swap-paper").search_defaults("swap-nas")
+    fitness = ProxyCall.parse(opts["proxy"])
+    reg = get_protocol("swap-paper").options_for("reg_swap")
+    assert fitness.name == "reg_swap" and opts["batch_size"] == 16
+    formula = fitness.options.get("formula", get_proxy("reg_swap").options["formula"])  # a default drops out
+    assert fitness.options["init"] == reg["init"] == "normal" and formula == reg["formula"]
+    assert get_protocol("suite").search_defaults("swap-nas") == {}
+
+
 def test_population_inputs_inherit_the_protocol():
     pop = PopulationScore(apply_protocol("teg-paper", "teg"))
     assert {c.protocol.name for c in pop.inputs} == {"teg-paper"}
