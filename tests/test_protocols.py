@@ -133,3 +133,10 @@ def test_two_protocols_live_side_by_side_in_one_store(tmp_path):
     assert set(load_scores(db).proxy) == {"params", "params[protocol='swap-paper']"}
     again = run_correlation(resolve(flags=flags), db, progress=False)  # the suite run resumes: nothing to do
     assert again["units_run"] == 0 and set(again["results"]["val"]) == {"params"}
+
+
+def test_naslib_run_checks_the_protocol_before_importing_naslib(tmp_path, capsys):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("predictor: swap\nsearch_space: nasbench201\n")
+    assert main(["naslib-run", "--config", str(cfg), "--protocol", "swap-papr"]) == 2
+    assert "unknown protocol 'swap-papr'" in capsys.readouterr().err

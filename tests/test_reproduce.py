@@ -125,3 +125,15 @@ def test_search_options_are_checked_before_anything_runs(tmp_path):
     with pytest.raises(NaslibSwapError, match="proposalz"):
         reproduce("zcpt-tab2", bad, tmp_path / "x.sqlite", progress=False)
     assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_every_scale_of_every_search_table_plans_valid_searches():
+    from naslib_swap.suite.reproduce import SCALES, _search_plan
+
+    for t in (t for t in TABLES.values() if t.kind == "search"):
+        for sc in SCALES.values():
+            plan = _search_plan(t, sc, t.protocol, {})  # options checked against each search's signature
+            seeds = sc.search_seeds or (0, 1, 2, 3)
+            assert len(plan) == len({(c.method, c.search_dataset) for c in t.cells}) * len(seeds)
+    paper = _search_plan(TABLES["teg-tab2"], SCALES["paper"], "teg-paper", {})
+    assert paper[0][3] == {"batch_size": 64, "reinits": 3, "mse_variant": "paper"}  # the protocol's, unreduced
