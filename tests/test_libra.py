@@ -169,6 +169,13 @@ def test_the_fit_check_rule_keeps_the_third_pick_only_when_it_helps_on_the_fit_s
     for df in (helps, hurts):
         paper = libra_select(df, ["a", "b", "c", "params"], tolerance=2.0)
         check = libra_select(df, ["a", "b", "c", "params"], tolerance=2.0, rule="fit-check")
+        every = libra_select(df, ["a", "b", "c", "params"], tolerance=2.0, rule="fit-check-all")
+        kept = [paper.chosen[0]]
+        for z in paper.chosen[1:]:  # each later pick kept only if the merged score gains on the fit sample
+            if _spearman(combine(df, [*kept, z]), df["val_accuracy"]) > _spearman(combine(df, kept),
+                                                                                  df["val_accuracy"]):
+                kept.append(z)
+        assert every.chosen == kept
         two = libra_select(df, ["a", "b", "c", "params"], tolerance=2.0, rule="two")
         assert len(paper.chosen) == 3 and two.chosen == paper.chosen[:2]
         with3, without = (_spearman(combine(df, ch), df["val_accuracy"]) for ch in (paper.chosen, paper.chosen[:2]))
@@ -176,5 +183,5 @@ def test_the_fit_check_rule_keeps_the_third_pick_only_when_it_helps_on_the_fit_s
         if check.chosen != paper.chosen:
             assert any("fit-check" in note for note in check.notes)
     assert "fit-check" in RULES
-    with pytest.raises(LibraError, match="unknown LIBRA rule 'best'; known: paper, fit-check, two"):
+    with pytest.raises(LibraError, match="unknown LIBRA rule 'best'; known: paper, fit-check, fit-check-all, two"):
         libra_select(helps, ["a", "b"], rule="best")

@@ -42,8 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "(default 0.1; 0.2 for micro autoencoder, macro room_layout)")
     p.add_argument("--combine", choices=COMBINE_METHODS, default="rank_sum")
     p.add_argument("--rule", choices=RULES, default="paper",
-                   help="third pick: paper (bias matching, always kept), fit-check (kept only if it raises the "
-                        "fit sample's Spearman) or two (never)")
+                   help="picks after z1: paper (the bias-matched third always kept), fit-check (the third kept "
+                        "only if it raises the fit sample's Spearman), fit-check-all (the same test for z2, then z3) "
+                        "or two (no third)")
     p.add_argument("--data-root", default=None)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=run)

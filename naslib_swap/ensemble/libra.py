@@ -14,9 +14,11 @@ proxies on a *fit* sample:
 
 If the window holds one proxy LIBRA keeps :math:`(z_1, z_2)`; if it is empty, :math:`z_1` alone.
 
-Rules for the third pick (``rule``): ``paper`` (default) keeps :math:`z_3` whenever the window has one; ``fit-check``
-keeps it only if the rank sum of :math:`(z_1, z_2, z_3)` has a higher Spearman on the fit sample than that of
-:math:`(z_1, z_2)` (the labels LIBRA already uses for :math:`\rho`); ``two`` never takes it. Why: bias matching
+Rules for the picks after :math:`z_1` (``rule``): ``paper`` (default) keeps :math:`z_3` whenever the window has one;
+``fit-check`` keeps it only if the rank sum of :math:`(z_1, z_2, z_3)` has a higher Spearman on the fit sample than
+that of :math:`(z_1, z_2)` (the labels LIBRA already uses for :math:`\rho`); ``fit-check-all`` applies the same test
+to :math:`z_2` (against :math:`z_1` alone), then to :math:`z_3` (against the picks kept); ``two`` never takes
+:math:`z_3`. Why the third pick can hurt: bias matching
 compares each candidate's own bias with :math:`b_\text{val}`, not the ensemble's. When :math:`z_2` is a size proxy
 (params / flops, bias 1) the pair's bias is already past :math:`b_\text{val}` and a matched :math:`z_3` barely moves
 it, while it takes a third of the weight from :math:`z_1`; when the window holds a single leftover proxy it is taken
@@ -64,7 +66,7 @@ from .entropy import information_gain
 
 COMBINE_METHODS = ("rank_sum", "zscore", "rank_product")
 # how the third proxy is kept: the paper's bias matching always; or only if it raises the rank sum's fit-sample Spearman
-RULES = ("paper", "fit-check", "two")
+RULES = ("paper", "fit-check", "fit-check-all", "two")
 DEFAULT_TOLERANCE = 0.1
 # (space, task) where the paper widens the window to 0.2 (App. E)
 WIDE_TOLERANCE: dict[tuple[str, str], float] = {
@@ -220,7 +222,8 @@ def libra_select(
         combine_method: how :meth:`LibraFit.score` merges the chosen proxies.
         bins: equal-width bins per variable for the entropies (default: the suite's rule on the table's size).
         rule: ``paper`` (keep the bias-matched :math:`z_3`), ``fit-check`` (keep it only if it raises the fit
-            sample's Spearman of the rank sum) or ``two`` (never take a third).
+            sample's Spearman of the rank sum), ``fit-check-all`` (the same test for :math:`z_2`, then
+            :math:`z_3`) or ``two`` (never take a third).
 
     Raises:
         LibraError: missing columns, fewer than 3 rows, or no proxy with a defined Spearman.
@@ -258,21 +261,36 @@ def libra_select(
     rest = [p for p in window if p not in chosen]
     if rest:
         z3 = min(rest, key=lambda p: (abs(bias_val - bias[p]) if math.isfinite(bias[p]) else math.inf, -rho[p]))
-        if rule == "two":
-            notes.append(f"rule two: the bias-matched third proxy {z3} is left out")
-        elif rule == "fit-check":
-            two, three = (_spearman(combine(df, [*chosen, *extra], combine_method), y) for extra in ([], [z3]))
-            if three > two:
-                chosen.append(z3)
-            else:
-                notes.append(f"rule fit-check: the bias-matched third proxy {z3} is left out (fit-sample Spearman "
-                             f"{three:.3f} with it, {two:.3f} without)")
-        else:
-            chosen.append(z3)
-    elif window:
+        chosen.append(z3)
+    if not rest and window:
         notes.append(f"only one proxy within {tolerance} of {z1}: LIBRA keeps two")
+    if rule != "paper" and len(chosen) > 1:
+        chosen = _apply_rule(rule, df, chosen, y, combine_method, notes)
     return LibraFit(chosen=chosen, spearman=rho, window=window, info_gain=ig, bias=bias, bias_val=bias_val,
                     tolerance=tolerance, n=len(df), combine=combine_method, notes=notes)
+
+
+def _apply_rule(rule: str, df: pd.DataFrame, picks: list[str], y: np.ndarray, method: str,
+                notes: list[str]) -> list[str]:
+    """The paper's picks filtered by ``rule``: ``two`` drops the third; ``fit-check`` keeps the third only if it raises
+    the fit sample's Spearman of the merged score; ``fit-check-all`` does that for the second, then the third, over
+    the picks kept so far."""
+    def rho_of(cols: list[str]) -> float:
+        return _spearman(combine(df, cols, method), y)
+
+    if rule == "two":
+        if len(picks) > 2:
+            notes.append(f"rule two: the bias-matched third proxy {picks[2]} is left out")
+        return picks[:2]
+    kept = list(picks[:2]) if rule == "fit-check" else picks[:1]
+    for z in picks[len(kept):]:
+        with_z, without = rho_of([*kept, z]), rho_of(kept)
+        if with_z > without:
+            kept.append(z)
+        else:
+            notes.append(f"rule {rule}: {z} is left out (fit-sample Spearman {with_z:.3f} with it, {without:.3f} "
+                         f"without)")
+    return kept
 
 
 def check_rule(rule: str) -> str:

@@ -636,7 +636,8 @@ def _markdown_libra(result: dict[str, Any], lines: list[str]) -> str:
                   "under 2 x n archs); z1 alone and z1+z2: LIBRA's first pick and first two picks, held-out; "
                   "oracle best single: the pool's best proxy measured on the held-out samples themselves (it sees "
                   "their labels: a reference, not a method). Rules: fit-check keeps the bias-matched third proxy "
-                  "only if it raises the fit sample's Spearman; two never takes it.",
+                  "only if it raises the fit sample's Spearman; fit-check-all applies that test to z2, then z3; "
+                  "two never takes a third.",
               f"Store `{result['db']}`; this run {result['wall_s']:.0f} s wall, {result['cpu_s']:.0f} s CPU."]
     if result.get("note"):
         lines += ["", f"Note: {result['note']}."]
