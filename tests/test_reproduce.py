@@ -137,3 +137,13 @@ def test_every_scale_of_every_search_table_plans_valid_searches():
             assert len(plan) == len({(c.method, c.search_dataset) for c in t.cells}) * len(seeds)
     paper = _search_plan(TABLES["teg-tab2"], SCALES["paper"], "teg-paper", {})
     assert paper[0][3] == {"batch_size": 64, "reinits": 3, "mse_variant": "paper"}  # the protocol's, unreduced
+
+
+@NEEDS_DATA
+def test_lswag_tab1_reads_the_suite_files_when_the_store_has_no_scores(tmp_path):
+    from naslib_swap.suite.reproduce import _libra_table, _store_search
+
+    db = tmp_path / "searches_only.sqlite"
+    _store_search(db, "k", {"arch": "x"})  # a store another table's searches wrote: no scores table
+    table, pool = _libra_table("nasbench201", "cifar100", db, None)
+    assert pool.startswith("suite 13") and len(table) > 100

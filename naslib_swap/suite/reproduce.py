@@ -383,12 +383,20 @@ def _reproduce_correlation(tab: Table, sc: Scale, protocol: str, db: str | Path,
 # LIBRA tables: stored scores only, no nets
 # ---------------------------------------------------------------------------------------------------------------
 
+def _has_scores(db: str | Path) -> bool:
+    """Whether ``db`` is a results store with a scores table (a search-only or absent file is not)."""
+    if not Path(db).is_file():
+        return False
+    with sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True) as con:
+        return con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='scores'").fetchone() is not None
+
+
 def _libra_table(space: str, dataset: str, db: str | Path, data_root: Any) -> tuple[Any, str]:
     """The task's table: the store's proxies + the suite's 13 where the store holds scores for it, else the suite's
     13 from the shared files; and the pool's name."""
     from ..ensemble.libra import LibraError, store_table, suite_table
 
-    if Path(db).is_file():
+    if _has_scores(db):
         try:
             return store_table(db, space, dataset, data_root=data_root), f"store {Path(db).name} + suite 13"
         except LibraError:
