@@ -47,6 +47,8 @@ def test_unknown_tables_and_bad_engines_are_one_line(capsys):
     assert "--backend serial" in capsys.readouterr().err
     assert main(["reproduce", "swap-fig4", "--address", "auto"]) == 2
     assert "--backend ray" in capsys.readouterr().err
+    assert main(["reproduce", "zcpt-tab2", "--archs", "5"]) == 2
+    assert "search table" in capsys.readouterr().err
 
 
 def test_backend_flags_reach_the_runner_config():

@@ -98,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
     if tab.kind != "correlation" and (args.backend or args.workers):
         raise ReproduceError(f"--backend/--workers drive the runner of correlation tables; {tab.name} is a "
                              f"{tab.kind} table (it runs in this process): drop them", param="backend")
+    if tab.kind == "search" and args.archs is not None:
+        raise ReproduceError(f"--archs sets archs per seed of correlation and LIBRA tables; {tab.name} is a search "
+                             f"table (its budgets come from the scale): drop it", param="archs")
     db = args.db or f"reproduce_{tab.name}_{scale.name}.sqlite"
     overrides = {"archs": args.archs, "seeds": parse_range(args.seeds) if args.seeds else None,
                  "device": args.device, "data_root": args.data_root, **engines}
