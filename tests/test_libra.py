@@ -153,3 +153,35 @@ def test_eval_seeds_that_can_only_draw_the_same_archs_collapse_to_one() -> None:
     assert list(evals) == [9001] and len(evals[9001]) == 15 and "collapse to one held-out sample" in notes[-1]
     res = libra_protocol(_constructed(30), ["a", "b", "c"], n=15, eval_seeds=[9001, 9002])
     assert res["eval_seeds"] == [9001] and all(v["std"] is None for v in res["held_out"].values())
+
+
+def test_the_fit_check_rule_keeps_the_third_pick_only_when_it_helps_on_the_fit_sample() -> None:
+    from naslib_swap.ensemble.libra import RULES, _spearman
+
+    rng = np.random.default_rng(3)
+    n = 300
+    y = rng.normal(size=n)
+    size = y + rng.normal(size=n)
+    helps = pd.DataFrame({"a": y + 0.5 * rng.normal(size=n), "b": y + 0.6 * rng.normal(size=n),
+                          "c": y + 0.7 * rng.normal(size=n), "params": size, "val_accuracy": y})
+    # c is a noisy copy of the size term: bias matched, but it only dilutes a and b
+    hurts = helps.assign(c=size + 2.0 * rng.normal(size=n) + 0.9 * y, a=y + 0.3 * rng.normal(size=n))
+    for df in (helps, hurts):
+        paper = libra_select(df, ["a", "b", "c", "params"], tolerance=2.0)
+        check = libra_select(df, ["a", "b", "c", "params"], tolerance=2.0, rule="fit-check")
+        every = libra_select(df, ["a", "b", "c", "params"], tolerance=2.0, rule="fit-check-all")
+        kept = [paper.chosen[0]]
+        for z in paper.chosen[1:]:  # each later pick kept only if the merged score gains on the fit sample
+            if _spearman(combine(df, [*kept, z]), df["val_accuracy"]) > _spearman(combine(df, kept),
+                                                                                  df["val_accuracy"]):
+                kept.append(z)
+        assert every.chosen == kept
+        two = libra_select(df, ["a", "b", "c", "params"], tolerance=2.0, rule="two")
+        assert len(paper.chosen) == 3 and two.chosen == paper.chosen[:2]
+        with3, without = (_spearman(combine(df, ch), df["val_accuracy"]) for ch in (paper.chosen, paper.chosen[:2]))
+        assert check.chosen == (paper.chosen if with3 > without else paper.chosen[:2])
+        if check.chosen != paper.chosen:
+            assert any("fit-check" in note for note in check.notes)
+    assert "fit-check" in RULES
+    with pytest.raises(LibraError, match="unknown LIBRA rule 'best'; known: paper, fit-check, fit-check-all, two"):
+        libra_select(helps, ["a", "b"], rule="best")

@@ -27,6 +27,7 @@ from naslib.predictors import ZeroCost  # noqa: E402
 from naslib.search_spaces import NasBench201SearchSpace  # noqa: E402
 
 from naslib_swap.data.groundtruth import has_data, preview_zc  # noqa: E402
+from naslib_swap.errors import NaslibSwapError  # noqa: E402
 from naslib_swap.modelstats import count_parameters  # noqa: E402
 from naslib_swap.proxies.base import Batch, compute_proxy  # noqa: E402
 from naslib_swap.registry import PROXIES, get_space, list_proxies  # noqa: E402
@@ -88,6 +89,34 @@ def test_zerocost_query_equals_our_proxy_on_the_same_graph(graph, batch) -> None
     ctx = nl.context_for_graph(graph)
     assert ctx.space == "nasbench201" and ctx.dataset == "cifar10"
     assert ctx.option_defaults == get_space("nasbench201").proxy_defaults("cifar10")
+
+
+def test_a_protocol_and_a_label_reach_naslibs_measures(graph) -> None:
+    from naslib_swap.proxies.base import apply_protocol
+
+    g = make_generator(5)
+    x, y = torch.randn(24, 3, 32, 32, generator=g), torch.randint(0, 10, (24,), generator=g)
+    loader = [(x, y)]
+    nl.install()
+    try:
+        nl.set_protocol("swap-paper")
+        call = nl.measure_call("swap")
+        assert call.options["init"] == "normal" and call.options["reinits"] == 32  # the authors' code
+        small = apply_protocol("swap-paper", "swap[reinits=2]")
+        name = nl.install_label("swap[reinits=2]")
+        assert name in nl.measures_module().available_measures
+        via_naslib = ZeroCost(method_type=name).query(graph, dataloader=loader)
+        first16 = Batch(x[:16], y[:16], graph.get_loss_fn(), 10)  # the protocol's batch: 16 of NASLib's 24
+        direct = compute_proxy(small, graph, first16, nl.context_for_graph(graph))
+        assert via_naslib == pytest.approx(direct, rel=1e-6)
+        assert via_naslib != pytest.approx(compute_proxy(small, graph, Batch(x, y, graph.get_loss_fn(), 10),
+                                                         nl.context_for_graph(graph)), rel=1e-6)
+    finally:
+        nl.set_protocol(None)
+    with pytest.raises(NaslibSwapError, match="unknown protocol"):
+        nl.set_protocol("swap-papr")
+    with pytest.raises(NaslibSwapError):
+        nl.install_label("swap[reinitz=2]")
 
 
 def test_parameter_counts_match_our_network() -> None:

@@ -82,6 +82,16 @@ def test_every_protocol_table_is_valid_for_its_proxies_and_searches():
                 assert p.sources.get(f), f"{name}: field {f} has no source"
 
 
+def test_swap_nas_under_swap_paper_gets_the_protocols_init_for_its_fitness():
+    opts = get_protocol("swap-paper").search_defaults("swap-nas")
+    fitness = ProxyCall.parse(opts["proxy"])
+    reg = get_protocol("swap-paper").options_for("reg_swap")
+    assert fitness.name == "reg_swap" and opts["batch_size"] == 16
+    formula = fitness.options.get("formula", get_proxy("reg_swap").options["formula"])  # a default drops out
+    assert fitness.options["init"] == reg["init"] == "normal" and formula == reg["formula"]
+    assert get_protocol("suite").search_defaults("swap-nas") == {}
+
+
 def test_population_inputs_inherit_the_protocol():
     pop = PopulationScore(apply_protocol("teg-paper", "teg"))
     assert {c.protocol.name for c in pop.inputs} == {"teg-paper"}
@@ -123,3 +133,10 @@ def test_two_protocols_live_side_by_side_in_one_store(tmp_path):
     assert set(load_scores(db).proxy) == {"params", "params[protocol='swap-paper']"}
     again = run_correlation(resolve(flags=flags), db, progress=False)  # the suite run resumes: nothing to do
     assert again["units_run"] == 0 and set(again["results"]["val"]) == {"params"}
+
+
+def test_naslib_run_checks_the_protocol_before_importing_naslib(tmp_path, capsys):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("predictor: swap\nsearch_space: nasbench201\n")
+    assert main(["naslib-run", "--config", str(cfg), "--protocol", "swap-papr"]) == 2
+    assert "unknown protocol 'swap-papr'" in capsys.readouterr().err

@@ -34,16 +34,118 @@ def test_a_tiny_swap_fig4_produces_every_cell(tmp_path):
     assert [r["val"] for r in again["rows"]] == [r["val"] for r in rows]
 
 
-def test_unknown_and_unfinished_tables_are_one_line(capsys):
+def test_unknown_tables_and_bad_engines_are_one_line(capsys):
     with pytest.raises(NaslibSwapError, match="known: swap-fig4"):
         get_table("swap-fig5")
-    assert main(["reproduce", "teg-tab2"]) == 2
-    assert "not reproducible by this command yet" in capsys.readouterr().err
     assert main(["reproduce", "--list"]) == 0
     out = capsys.readouterr().out
-    assert "swap-fig4" in out and "lswag-tab3" in out
+    for name in ("swap-fig4", "lswag-tab3", "lswag-tab1", "teg-tab2", "zcpt-tab2"):
+        assert name in out
+    assert main(["reproduce", "teg-tab2", "--backend", "workers"]) == 2  # searches run in this process
+    assert "correlation tables" in capsys.readouterr().err
+    assert main(["reproduce", "swap-fig4", "--backend", "serial", "--workers", "3"]) == 2
+    assert "--backend serial" in capsys.readouterr().err
+    assert main(["reproduce", "swap-fig4", "--address", "auto"]) == 2
+    assert "--backend ray" in capsys.readouterr().err
+    assert main(["reproduce", "zcpt-tab2", "--archs", "5"]) == 2
+    assert "search table" in capsys.readouterr().err
+
+
+def test_backend_flags_reach_the_runner_config():
+    from naslib_swap.cli.reproduce import backend_overrides
+    from naslib_swap.suite.config import resolve
+
+    for flags, want in (((None, None), {}), (("serial", None), {"backend": "local", "workers": 1}),
+                        (("workers", 3), {"backend": "local", "workers": 3}),
+                        (("ray", None), {"backend": "ray"}), ((None, 2), {"workers": 2})):
+        got = backend_overrides(*flags)
+        assert got == want
+        cfg = resolve(flags={"space": "nasbench201", "dataset": "cifar10", **got})
+        assert all(cfg[k] == v for k, v in got.items())
 
 
 def test_paper_figures_are_cited():
     for t in TABLES.values():
-        assert t.reference and all(0 < c.paper <= 1 and c.where for c in t.cells)
+        for c in t.cells:
+            assert c.where
+            if t.kind == "search":  # test accuracy in %, with the paper's std
+                assert 10 < c.paper < 100 and c.paper_std >= 0
+            else:
+                assert 0 < c.paper <= 1
+        assert t.reference
+    assert [round(c.paper, 2) for c in TABLES["zcpt-tab2"].cells] == [94.03, 72.53, 46.18]  # 100 - Tab. 2's errors
+    assert TABLES["lswag-tab1"].cells[0].paper == 0.89 and len(TABLES["lswag-tab1"].cells) == 19
+
+
+@NEEDS_DATA
+def test_a_tiny_lswag_tab1_produces_every_cell_with_both_protocols(tmp_path):
+    res = reproduce("lswag-tab1", tiny_scale(libra_archs=60), tmp_path / "l.sqlite", progress=False)
+    rows = res["rows"]
+    assert [(r["space"], r["dataset"]) for r in rows] == [(c.space, c.dataset) for c in TABLES["lswag-tab1"].cells]
+    for r in rows:
+        assert math.isfinite(r["held_out"]) and math.isfinite(r["same_sample"]) and r["chosen"], r
+        assert r["n_fit"] == 60 and r["n_eval"] == 60 and r["eval_seeds"] == "9001"
+        assert math.isfinite(r["fit-check_held_out"]) and r["fit-check_chosen"]
+        # fit-check keeps the paper's picks or drops the third, nothing else
+        assert r["chosen"].startswith(r["fit-check_chosen"])
+    paths = write_outputs(res, tmp_path / "out")
+    text = paths[0].read_text()
+    assert text.count("| nasbench") + text.count("| transbench") == len(rows) and "same-sample" in text
+
+
+@NEEDS_DATA
+@pytest.mark.slow
+def test_a_tiny_search_table_produces_every_cell_and_resumes(tmp_path):
+    db = tmp_path / "s.sqlite"
+    res = reproduce("zcpt-tab2", tiny_scale(), db, progress=False)
+    rows = res["rows"]
+    assert [r["eval_dataset"] for r in rows] == ["cifar10", "cifar100", "ImageNet16-120"]
+    for r in rows:
+        assert r["search_dataset"] == "cifar10" and r["seeds"] == "0" and r["n_seeds"] == 1
+        assert 0 < r["test"] < 100 and 0 < r["val"] < 100 and r["options"]
+    assert len({r["archs"] for r in rows}) == 1  # one search, evaluated on the three datasets
+    again = reproduce("zcpt-tab2", tiny_scale(), db, progress=False)  # stored: nothing reruns
+    assert [r["test"] for r in again["rows"]] == [r["test"] for r in rows] and again["cpu_s"] < 1.0
+    text = write_outputs(res, tmp_path / "out")[0].read_text()
+    assert text.count("| zc-pt |") == 3 and "94.03" in text
+
+
+@NEEDS_DATA
+@pytest.mark.slow
+def test_a_tiny_teg_tab2_runs_each_method_on_each_dataset(tmp_path):
+    res = reproduce("teg-tab2", tiny_scale(), tmp_path / "t.sqlite", progress=False)
+    cells = [(r["method"], r["search_dataset"], r["eval_dataset"]) for r in res["rows"]]
+    assert cells == [(c.method, c.search_dataset, c.eval_dataset) for c in TABLES["teg-tab2"].cells]
+    assert all(0 < r["test"] < 100 for r in res["rows"])
+    assert [r["images"].startswith("stand-in") for r in res["rows"]] == [d == "ImageNet16-120" for _, d, _ in cells]
+
+
+def test_search_options_are_checked_before_anything_runs(tmp_path):
+    from dataclasses import replace
+
+    bad = replace(tiny_scale(), search_options={"zc-pt": {"proposalz": 2}})
+    with pytest.raises(NaslibSwapError, match="proposalz"):
+        reproduce("zcpt-tab2", bad, tmp_path / "x.sqlite", progress=False)
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_every_scale_of_every_search_table_plans_valid_searches():
+    from naslib_swap.suite.reproduce import SCALES, _search_plan
+
+    for t in (t for t in TABLES.values() if t.kind == "search"):
+        for sc in SCALES.values():
+            plan = _search_plan(t, sc, t.protocol, {})  # options checked against each search's signature
+            seeds = sc.search_seeds or (0, 1, 2, 3)
+            assert len(plan) == len({(c.method, c.search_dataset) for c in t.cells}) * len(seeds)
+    paper = _search_plan(TABLES["teg-tab2"], SCALES["paper"], "teg-paper", {})
+    assert paper[0][3] == {"batch_size": 64, "reinits": 3, "mse_variant": "paper"}  # the protocol's, unreduced
+
+
+@NEEDS_DATA
+def test_lswag_tab1_reads_the_suite_files_when_the_store_has_no_scores(tmp_path):
+    from naslib_swap.suite.reproduce import _libra_table, _store_search
+
+    db = tmp_path / "searches_only.sqlite"
+    _store_search(db, "k", {"arch": "x"})  # a store another table's searches wrote: no scores table
+    table, pool = _libra_table("nasbench201", "cifar100", db, None)
+    assert pool.startswith("suite 13") and len(table) > 100

@@ -38,6 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "a named stand-in) instead of NASLib's torchvision datasets (which download)")
     p.add_argument("--data-root", default=None, help="our shared data folder (for --shared-images)")
     p.add_argument("--seed", type=int, default=None, help="seed of the generator our measures get (default 0)")
+    p.add_argument("--protocol", default=None,
+                   help="named protocol our measures run under (suite, swap-paper, lswag-paper, ...): its options "
+                        "and its minibatch (the first B images of NASLib's batch_size); default suite")
     p.add_argument("overrides", nargs=argparse.REMAINDER, help="KEY VALUE pairs passed to NASLib's config parser")
     p.set_defaults(func=run)
 
@@ -54,12 +57,23 @@ def _read_config(path: Path) -> dict[str, Any]:
     return cfg
 
 
+def _config_value(cfg: dict[str, Any], overrides: list[str], name: str) -> Any:
+    value = cfg.get(name)
+    for key, v in zip(overrides[::2], overrides[1::2]):
+        if key == name:
+            value = v
+    return value
+
+
 def _config_optimizer(cfg: dict[str, Any], overrides: list[str]) -> Any:
-    opt = cfg.get("optimizer")
-    for key, value in zip(overrides[::2], overrides[1::2]):
-        if key == "optimizer":
-            opt = value
-    return opt
+    return _config_value(cfg, overrides, "optimizer")
+
+
+def _predictor_labels(cfg: dict[str, Any], overrides: list[str]) -> list[str]:
+    """The config's ``predictor`` when it is a proxy label with options (``swap[reinits=4]``): NASLib looks measures
+    up by that exact name, so it is registered as one."""
+    pred = _config_value(cfg, overrides, "predictor")
+    return [str(pred)] if isinstance(pred, str) and "[" in pred else []
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
         raise NaslibSwapError(f"overrides come in KEY VALUE pairs, got an odd number: {' '.join(overrides)}")
 
     cfg = _read_config(config)
+    if args.protocol is not None:  # a typo fails before NASLib is imported
+        from ..protocols import get_protocol
+
+        get_protocol(args.protocol)
 
     # NASLib binds sys.argv[1:] as a default argument of its parse_args when it is first imported: set argv before
     # importing naslib, and re-bind the default (checked) when it was imported earlier in this process.
@@ -89,8 +107,9 @@ def run(args: argparse.Namespace) -> int:
                 sys.argv[2] = str(config)
         nl.bind_argv(sys.argv[1:])
 
-        report = nl.install(seed=args.seed)
-        print(f"naslib-swap: NASLib {report.branch}; measures installed: {', '.join(report.installed)}; "
+        report = nl.install(seed=args.seed, protocol=args.protocol, labels=_predictor_labels(cfg, overrides))
+        print(f"naslib-swap: NASLib {report.branch}; protocol {args.protocol or 'suite'}; measures installed: "
+              f"{', '.join(report.installed)}; "
               f"optimizers: {', '.join(report.optimizers) or '(none)'}", file=sys.stderr)
         if args.zc_json:
             nl.use_zc_file(args.zc_json)

@@ -3,9 +3,41 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
+from ..errors import NaslibSwapError
 from ..grammar import parse_range
 from ._common import PROTOCOL_HELP, print_table
+
+BACKENDS = ("serial", "workers", "ray")
+
+
+def backend_overrides(backend: str | None, workers: int | None, address: str | None = None,
+                      cpus_per_task: int | None = None) -> dict[str, Any]:
+    """The runner's config keys for ``--backend serial|workers|ray`` and ``--workers N`` (validated here, once).
+
+    Example:
+        >>> backend_overrides("workers", None)
+        {'backend': 'local', 'workers': 2}
+        >>> backend_overrides("ray", None, address="auto")
+        {'backend': 'ray', 'address': 'auto'}
+    """
+    if workers is not None and workers < 1:
+        raise NaslibSwapError(f"--workers must be at least 1, got {workers}", param="workers")
+    if backend != "ray" and (address is not None or cpus_per_task is not None):
+        raise NaslibSwapError("--address and --cpus-per-task are settings of --backend ray; add --backend ray",
+                              param="backend")
+    if backend == "serial":
+        if workers not in (None, 1):
+            raise NaslibSwapError(f"--backend serial runs in this process: drop --workers {workers} or use "
+                                  "--backend workers", param="workers")
+        return {"backend": "local", "workers": 1}
+    if backend == "workers":
+        return {"backend": "local", "workers": workers or 2}
+    if backend == "ray":
+        out: dict[str, Any] = {"backend": "ray", "address": address, "cpus_per_task": cpus_per_task}
+        return {k: v for k, v in out.items() if v is not None}
+    return {"workers": workers} if workers is not None else {}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,9 +53,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", default=None, help="SQLite results store (default reproduce_<table>_<scale>.sqlite)")
     p.add_argument("--out", default=None, help="folder for the markdown/JSON/PNG (default reproduce_<table>)")
     p.add_argument("--protocol", default=None, help=f"override the table's protocol; {PROTOCOL_HELP}")
-    p.add_argument("--archs", type=int, default=None, help="override archs per seed for every task")
-    p.add_argument("--seeds", default=None, help="override the seeds, e.g. 9000-9001")
-    p.add_argument("--workers", type=int, default=None, help="local processes per task (default 1)")
+    p.add_argument("--archs", type=int, default=None,
+                   help="override archs per seed for every task (LIBRA tables: archs per fit / eval sample)")
+    p.add_argument("--seeds", default=None,
+                   help="override the seeds, e.g. 9000-9001 (search tables: the search seeds; LIBRA: the eval seeds)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local processes per task (correlation tables; default 1, or 2 with --backend workers)")
+    p.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="where correlation units run: serial (this process), workers (--workers local processes), "
+                        "ray (a Ray cluster; pip install 'naslib-swap[ray]'); the runner's engines")
+    p.add_argument("--address", default=None, help="ray: auto or HOST:PORT of the head (default: start Ray here)")
+    p.add_argument("--cpus-per-task", type=int, default=None, help="ray: CPUs (torch threads) per unit (default 1)")
     p.add_argument("--device", default=None, help="cpu or cuda")
     p.add_argument("--data-root", default=None, help="shared data folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -43,18 +83,27 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if args.list:
-        rows = [{"table": t.name, "cells": len(t.cells), "protocol": t.protocol, "paper": t.reference,
+        rows = [{"table": t.name, "kind": t.kind, "cells": len(t.cells), "protocol": t.protocol,
                  "what": t.title} for t in TABLES.values()]
-        rows += [{"table": k, "cells": "-", "protocol": "-", "paper": "not yet", "what": v} for k, v in NOT_YET.items()]
-        print_table(rows, ["table", "cells", "protocol", "paper", "what"])
-        print("\nscales: " + "; ".join(s.description for s in SCALES.values()))
+        rows += [{"table": k, "kind": "not yet", "cells": "-", "protocol": "-", "what": v} for k, v in NOT_YET.items()]
+        print_table(rows, ["table", "kind", "cells", "protocol", "what"])
+        print("\nscales:")
+        for sc in SCALES.values():
+            print("  " + "; ".join(dict.fromkeys(sc.describe(k) for k in ("correlation", "search", "libra"))))
         return 0
     if not args.table:
         raise ReproduceError("no table given; name one (e.g. swap-fig4) or pass --list", param="table")
     tab, scale = get_table(args.table), get_scale(args.scale)
+    engines = backend_overrides(args.backend, args.workers, args.address, args.cpus_per_task)
+    if tab.kind != "correlation" and (args.backend or args.workers):
+        raise ReproduceError(f"--backend/--workers drive the runner of correlation tables; {tab.name} is a "
+                             f"{tab.kind} table (it runs in this process): drop them", param="backend")
+    if tab.kind == "search" and args.archs is not None:
+        raise ReproduceError(f"--archs sets archs per seed of correlation and LIBRA tables; {tab.name} is a search "
+                             f"table (its budgets come from the scale): drop it", param="archs")
     db = args.db or f"reproduce_{tab.name}_{scale.name}.sqlite"
     overrides = {"archs": args.archs, "seeds": parse_range(args.seeds) if args.seeds else None,
-                 "workers": args.workers, "device": args.device, "data_root": args.data_root}
+                 "device": args.device, "data_root": args.data_root, **engines}
     result = reproduce(tab, scale, db, protocol=args.protocol, progress=not args.no_progress,
                        log=lambda m: print(m, file=sys.stderr), **overrides)
     paths = write_outputs(result, args.out or f"reproduce_{tab.name}")

@@ -12,12 +12,23 @@ proxies on a *fit* sample:
    :math:`b_\text{val}` (bias matching), where :math:`b_q` = Pearson correlation between the ranks induced by
    :math:`q` and by #params (i.e. Spearman(q, params)).
 
-If the window holds one proxy LIBRA keeps :math:`(z_1, z_2)`; if it is empty, :math:`z_1` alone. The paper does not
-say how the chosen proxies are merged; :func:`combine` offers ``rank_sum`` (default: sum of each proxy's ascending
-ranks within the scored population), ``zscore`` (mean of per-proxy z-scores) and ``rank_product`` (sum of log
-ranks, the geometric mean of ranks as AZ-NAS aggregates). Only the *choice* of proxies is fitted; the combination
-is an unsupervised transform of whatever population is scored, so a held-out sample is scored without any of its
-labels.
+If the window holds one proxy LIBRA keeps :math:`(z_1, z_2)`; if it is empty, :math:`z_1` alone.
+
+Rules for the picks after :math:`z_1` (``rule``): ``paper`` (default) keeps :math:`z_3` whenever the window has one;
+``fit-check`` keeps it only if the rank sum of :math:`(z_1, z_2, z_3)` has a higher Spearman on the fit sample than
+that of :math:`(z_1, z_2)` (the labels LIBRA already uses for :math:`\rho`); ``fit-check-all`` applies the same test
+to :math:`z_2` (against :math:`z_1` alone), then to :math:`z_3` (against the picks kept); ``two`` never takes
+:math:`z_3`. Why the third pick can hurt: bias matching
+compares each candidate's own bias with :math:`b_\text{val}`, not the ensemble's. When :math:`z_2` is a size proxy
+(params / flops, bias 1) the pair's bias is already past :math:`b_\text{val}` and a matched :math:`z_3` barely moves
+it, while it takes a third of the weight from :math:`z_1`; when the window holds a single leftover proxy it is taken
+whatever its bias (docs/results.md, issue 16, continued: held-out figures of the three rules on 19 tasks).
+
+The paper does not say how the chosen proxies are merged; :func:`combine` offers ``rank_sum`` (default: sum of each
+proxy's ascending ranks within the scored population), ``zscore`` (mean of per-proxy z-scores) and ``rank_product``
+(sum of log ranks, the geometric mean of ranks as AZ-NAS aggregates). Only the *choice* of proxies is fitted; the
+combination is an unsupervised transform of whatever population is scored, so a held-out sample is scored without any
+of its labels.
 
 Protocols (:func:`libra_protocol`): ``held-out`` fits on the sample of ``fit_seed`` and reports the Spearman on
 samples of the ``eval_seeds`` drawn from the archs *not* in the fit sample; ``same-sample`` (the paper's protocol)
@@ -54,6 +65,8 @@ from ..ranking import rank
 from .entropy import information_gain
 
 COMBINE_METHODS = ("rank_sum", "zscore", "rank_product")
+# how the third proxy is kept: the paper's bias matching always; or only if it raises the rank sum's fit-sample Spearman
+RULES = ("paper", "fit-check", "fit-check-all", "two")
 DEFAULT_TOLERANCE = 0.1
 # (space, task) where the paper widens the window to 0.2 (App. E)
 WIDE_TOLERANCE: dict[tuple[str, str], float] = {
@@ -198,6 +211,7 @@ def libra_select(
     tolerance: float = DEFAULT_TOLERANCE,
     combine_method: str = "rank_sum",
     bins: int | None = None,
+    rule: str = "paper",
 ) -> LibraFit:
     """LIBRA's Algorithm 1 on ``table`` (rows = archs): choose :math:`z_1, z_2, z_3` from ``pool``.
 
@@ -207,6 +221,9 @@ def libra_select(
         tolerance: width of the Spearman window below the best proxy.
         combine_method: how :meth:`LibraFit.score` merges the chosen proxies.
         bins: equal-width bins per variable for the entropies (default: the suite's rule on the table's size).
+        rule: ``paper`` (keep the bias-matched :math:`z_3`), ``fit-check`` (keep it only if it raises the fit
+            sample's Spearman of the rank sum), ``fit-check-all`` (the same test for :math:`z_2`, then
+            :math:`z_3`) or ``two`` (never take a third).
 
     Raises:
         LibraError: missing columns, fewer than 3 rows, or no proxy with a defined Spearman.
@@ -216,6 +233,7 @@ def libra_select(
                          param="tolerance")
     if combine_method not in COMBINE_METHODS:
         raise LibraError(f"unknown LIBRA combination '{combine_method}'; known: {', '.join(COMBINE_METHODS)}")
+    check_rule(rule)
     pool = list(dict.fromkeys(pool))
     if not pool:
         raise LibraError("the LIBRA pool is empty; pass at least one proxy column")
@@ -244,10 +262,42 @@ def libra_select(
     if rest:
         z3 = min(rest, key=lambda p: (abs(bias_val - bias[p]) if math.isfinite(bias[p]) else math.inf, -rho[p]))
         chosen.append(z3)
-    elif window:
+    if not rest and window:
         notes.append(f"only one proxy within {tolerance} of {z1}: LIBRA keeps two")
+    if rule != "paper" and len(chosen) > 1:
+        chosen = _apply_rule(rule, df, chosen, y, combine_method, notes)
     return LibraFit(chosen=chosen, spearman=rho, window=window, info_gain=ig, bias=bias, bias_val=bias_val,
                     tolerance=tolerance, n=len(df), combine=combine_method, notes=notes)
+
+
+def _apply_rule(rule: str, df: pd.DataFrame, picks: list[str], y: np.ndarray, method: str,
+                notes: list[str]) -> list[str]:
+    """The paper's picks filtered by ``rule``: ``two`` drops the third; ``fit-check`` keeps the third only if it raises
+    the fit sample's Spearman of the merged score; ``fit-check-all`` does that for the second, then the third, over
+    the picks kept so far."""
+    def rho_of(cols: list[str]) -> float:
+        return _spearman(combine(df, cols, method), y)
+
+    if rule == "two":
+        if len(picks) > 2:
+            notes.append(f"rule two: the bias-matched third proxy {picks[2]} is left out")
+        return picks[:2]
+    kept = list(picks[:2]) if rule == "fit-check" else picks[:1]
+    for z in picks[len(kept):]:
+        with_z, without = rho_of([*kept, z]), rho_of(kept)
+        if with_z > without:
+            kept.append(z)
+        else:
+            notes.append(f"rule {rule}: {z} is left out (fit-sample Spearman {with_z:.3f} with it, {without:.3f} "
+                         f"without)")
+    return kept
+
+
+def check_rule(rule: str) -> str:
+    """``rule`` if it is one of :data:`RULES`, else a one-line error."""
+    if rule not in RULES:
+        raise LibraError(f"unknown LIBRA rule '{rule}'; known: {', '.join(RULES)}", param="rule")
+    return rule
 
 
 def evaluate(fit: LibraFit, table: pd.DataFrame, *, target: str = TARGET, methods: Sequence[str] = COMBINE_METHODS
@@ -368,6 +418,7 @@ def libra_protocol(
     combine_method: str = "rank_sum",
     target: str = TARGET,
     params: str = PARAMS,
+    rule: str = "paper",
 ) -> dict[str, Any]:
     """Fit LIBRA on one seed's sample and evaluate it on others (held-out), plus the paper's same-sample figure.
 
@@ -383,7 +434,7 @@ def libra_protocol(
     df.index = df.index.astype(str)
     fit_keys, evals, notes = split_samples(list(df.index), n, fit_seed, eval_seeds)  # table order (the suite's)
     fit = libra_select(df.loc[fit_keys], pool, target=target, params=params, tolerance=tolerance,
-                       combine_method=combine_method)
+                       combine_method=combine_method, rule=rule)
     same = evaluate(fit, df.loc[fit_keys], target=target)
     per_seed: dict[int, dict[str, float]] = {}
     oracle: dict[int, tuple[str, float]] = {}
@@ -402,6 +453,7 @@ def libra_protocol(
         "n_eval": len(next(iter(evals.values()))) if evals else 0,
         "n_table": len(df),
         "fit_seed": fit_seed,
+        "rule": rule,
         "eval_seeds": [int(k) for k in evals],
         "pool": pool,
         "chosen": fit.chosen,

@@ -23,6 +23,12 @@ What NASLib expects and how it is met:
   cannot be a per-graph measure and is skipped; :func:`install` reports both.
 * A name is registered once per process; calling :func:`install` again is a no-op (NASLib raises KeyError on a
   duplicate).
+* Protocols and labels: ``install(protocol="swap-paper")`` (``naslib-run --protocol``) makes every measure run under
+  that named protocol (:mod:`naslib_swap.protocols`): its options (``init``, ``reinits``, ...) under any the label
+  sets, and its minibatch: the first ``B`` images of NASLib's batch when NASLib's is larger (NASLib's
+  ``batch_size`` decides the loader; set it >= the protocol's). A label with options (``swap[reinits=4]``, or
+  ``swap[protocol='swap-paper']``) becomes a measure of that exact name with :func:`install_label` (``naslib-run``
+  does it for the config's ``predictor``), so ``predictor: "swap[reinits=4]"`` works in a NASLib config.
 
 Example (needs a NASLib checkout on ``sys.path``):
     >>> import naslib_swap.integrations.naslib as nl          # doctest: +SKIP
@@ -44,7 +50,8 @@ import torch
 import torch.nn as nn
 
 from ..errors import NaslibSwapError, UnknownNameError
-from ..proxies.base import ProxyContext, compute_proxy
+from ..protocols import get_protocol
+from ..proxies.base import PROTOCOL_OPTION, ProxyCall, ProxyContext, apply_protocol, compute_proxy
 from ..registry import PROXIES, SEARCHES, SPACES, ProxySpec
 from ..rng import make_generator
 from ..types import Batch
@@ -116,7 +123,7 @@ def branch() -> str:
 # Measures
 # ---------------------------------------------------------------------------------------------------------------
 
-_SETTINGS: dict[str, Any] = {"seed": 0}
+_SETTINGS: dict[str, Any] = {"seed": 0, "protocol": None}
 NASLIB_SPECIAL = ("flops", "params")
 """Names ``find_measures`` answers itself (tensorwatch model stats) before it looks at the measure registry."""
 _INSTALLED: dict[str, ProxySpec] = {}
@@ -188,22 +195,70 @@ def context_for_graph(net: nn.Module, device: torch.device | None = None, seed: 
     return ProxyContext.for_space(space, dataset, generator=generator, device=device, arch=arch, net_seed=seed)
 
 
-def make_measure(spec: ProxySpec) -> Callable[..., list[torch.Tensor]]:
-    """NASLib's measure function for one of our proxies: ``func(net, inputs, targets, loss_fn=, split_data=)``."""
+def set_protocol(protocol: str | None) -> None:
+    """Every measure of ours runs under ``protocol`` from now on (None: the suite's, the default); a bad name fails
+    here, in one line."""
+    _SETTINGS["protocol"] = None if protocol is None else get_protocol(protocol).name
+
+
+def measure_call(label: str | ProxySpec) -> ProxyCall:
+    """The call a measure runs: ``label`` under the installed protocol (the label's own options win; a label that
+    names a protocol keeps it)."""
+    return apply_protocol(_SETTINGS["protocol"], label)
+
+
+def protocol_batch(call: ProxyCall, batch: Batch, space: Any = None) -> Batch:
+    """The first ``B`` samples of NASLib's ``batch``, ``B`` the call's protocol batch for the proxy (and space), when
+    the batch is larger; else the batch as it is."""
+    name = call.options.get(PROTOCOL_OPTION)
+    if name is None:
+        return batch
+    size = get_protocol(name).batch_for(call.name, getattr(space, "name", None))
+    if size is None or len(batch.inputs) <= size:
+        return batch
+    targets = None if batch.targets is None else batch.targets[:size]
+    return Batch(batch.inputs[:size], targets, batch.loss_fn, batch.num_classes,
+                 f"{batch.source}, first {size} (protocol {name})")
+
+
+def make_measure(spec: ProxySpec | str) -> Callable[..., list[torch.Tensor]]:
+    """NASLib's measure function for one of our proxies or labels: ``func(net, inputs, targets, loss_fn=,
+    split_data=)``; the protocol is read at call time (:func:`set_protocol`), so one registration serves any."""
+    label = spec if isinstance(spec, str) else spec.name
+    first = measure_call(label)  # checks the label now, not inside NASLib's loop
 
     def naslib_measure(net: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss_fn: Any = None,
                        split_data: int = 1, **_: Any) -> list[torch.Tensor]:
         ctx = context_for_graph(net)
+        call = measure_call(label)
         batch = Batch(inputs, targets, loss_fn or nn.CrossEntropyLoss(), getattr(net, "num_classes", None),
                       "NASLib dataloader batch")
+        batch = protocol_batch(call, batch, space_for_graph(net))
         # NASLib's wrapper already deep-copied the graph; compute_proxy sets the BN mode the proxy declares.
-        score = compute_proxy(spec, net, batch, ctx, copy_net=False)
+        score = compute_proxy(call, net, batch, ctx, copy_net=False)
         # float64: NASLib sums this list; float32 would round counts above 2**24 (SWAP's can be that large)
         return [torch.tensor(score, dtype=torch.float64)]
 
-    naslib_measure.__name__ = f"naslib_swap_{spec.name}"
-    naslib_measure.__doc__ = f"naslib-swap proxy '{spec.name}': {spec.description}"
+    naslib_measure.__name__ = f"naslib_swap_{first.name}"
+    naslib_measure.__doc__ = f"naslib-swap proxy '{label}': {first.spec.description}"
     return naslib_measure
+
+
+def install_label(label: str) -> str:
+    """Register ``label`` (a proxy with options, e.g. ``swap[reinits=4]``) as a NASLib measure of that exact name,
+    idempotently; returns the name. A plain proxy name is :func:`install_measures`' job (returned as it is)."""
+    call = measure_call(label)  # an unknown proxy, option or protocol fails here, in one line
+    if call.spec.needs_population:
+        raise NaslibIntegrationError(f"'{label}' combines a population of architectures; NASLib scores one graph "
+                                     f"at a time: score its inputs as measures and combine them outside NASLib")
+    mod = measures_module()
+    if label in _INSTALLED or label in PROXIES:
+        return label
+    if label in mod._measure_impls:
+        raise NaslibIntegrationError(f"NASLib already has a measure named '{label}'; choose another label")
+    mod.measure(label, bn=True, copy_net=True)(make_measure(label))
+    _INSTALLED[label] = call.spec
+    return label
 
 
 def install_measures(seed: int | None = None) -> InstallReport:
@@ -228,13 +283,21 @@ def install_measures(seed: int | None = None) -> InstallReport:
     return report
 
 
-def install(seed: int | None = None) -> InstallReport:
+def install(seed: int | None = None, protocol: str | None = None, labels: Any = ()) -> InstallReport:
     """Install our proxies as NASLib measures and list our searches as NASLib optimizers (idempotent).
 
     Args:
         seed: seed of the generator every measure call gets (default 0).
+        protocol: a named protocol every measure runs under (None: keep the current one, initially the suite's).
+        labels: proxy labels with options to register as measures of those names (:func:`install_label`).
     """
+    if protocol is not None:
+        set_protocol(protocol)
     report = install_measures(seed)
+    for label in labels:
+        name = install_label(label)
+        if name not in report.installed:
+            report.installed.append(name)
     report.optimizers = sorted(optimizer_classes())
     report.ensembles = install_libra_ensemble()
     return report
