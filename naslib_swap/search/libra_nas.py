@@ -39,6 +39,7 @@ from ..rng import make_generator
 from ..scoring import ArchScorer
 from .base import SearchResult
 from .evolution import aging_evolution
+from .shared_scores import shared
 
 
 def _fitness(rows: Sequence[dict[str, float]], proxies: Sequence[str], method: str) -> np.ndarray:
@@ -91,7 +92,8 @@ def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None,
     if combine_method not in COMBINE_METHODS:
         raise NaslibSwapError(f"unknown combine_method '{combine_method}'; known: {', '.join(COMBINE_METHODS)}")
     chosen, extra = _proxy_list(space, dataset, proxies, db, fit_seed, data_root)
-    scorer = ArchScorer(space, dataset, chosen, batch_size=batch_size, seed=seed, device=device, data_root=data_root)
+    scorer = shared(ArchScorer(space, dataset, chosen, batch_size=batch_size, seed=seed, device=device,
+                               data_root=data_root))
     labels = [j.label for j in scorer.jobs]
     scored: dict[str, dict[str, float]] = {}
     order: list[str] = []

@@ -47,6 +47,7 @@ from ..scoring import ArchScorer
 from ..spaces.base import EvolvableSpace, SearchSpace, require
 from .base import SearchResult
 from .evolution import elitist_evolution
+from .shared_scores import shared
 
 
 class _Fitness:
@@ -160,8 +161,8 @@ def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None 
     call = _proxy_call(proxy, mu, sigma)
     sizes: dict[str, Any] = {k: v for k, v in (("width", width), ("cells", cells)) if v is not None}
     space.net_options(**sizes)  # a size the space cannot honour fails here, in one line
-    scorer = ArchScorer(space, dataset, [call], batch_size=batch_size, seed=seed, device=device, data_root=data_root,
-                        net_options=sizes)
+    scorer = shared(ArchScorer(space, dataset, [call], batch_size=batch_size, seed=seed, device=device,
+                               data_root=data_root, net_options=sizes))
     fit = _Fitness(scorer, budget, scorer.jobs[0].spec.higher_is_better)
     g = make_generator(derive_seed(seed, "swap-nas", space, dataset))
     history: list[dict[str, Any]] = []
