@@ -90,6 +90,11 @@ def test_memo_file_resumes(tmp_path):
     with shared_scores(again):
         shared(ArchScorer("nasbench201", "cifar10", ["params"])).score_arch("(0, 2, 3, 2, 3, 1)")
     assert (len(again), again.hits, again.misses) == (1, 1, 0)
+    with path.open("a") as f:
+        f.write('{"key": ["cut short by a kill')  # a run killed mid-write
+    third = ScoreMemo(0, path)
+    third.put(("x",), 1.0, 0.5)
+    assert len(ScoreMemo(0, path)) == 2  # the broken line is skipped, the next score stands on a line of its own
 
 
 def test_table_rank():

@@ -53,10 +53,16 @@ class ScoreMemo:
         self.hits = self.misses = 0
         self.time_s = 0.0
         if self.path is not None and self.path.is_file():
-            for line in self.path.read_text().splitlines():
-                if line.strip():
+            text = self.path.read_text()
+            if text and not text.endswith("\n"):  # a write cut short by a kill: end it, so new lines stand alone
+                with self.path.open("a") as f:
+                    f.write("\n")
+            for line in text.splitlines():
+                try:
                     row = json.loads(line)
-                    self.entries[tuple(row["key"])] = (float(row["score"]), float(row["time_s"]))
+                except json.JSONDecodeError:
+                    continue  # a write cut short by a kill: that score is simply computed again
+                self.entries[tuple(row["key"])] = (float(row["score"]), float(row["time_s"]))
 
     def __len__(self) -> int:
         return len(self.entries)
