@@ -101,19 +101,21 @@ def report(args: argparse.Namespace) -> None:
         for r in rows:
             by.setdefault(r["method"], []).append(r)
         for label, rs in by.items():
+            rs.sort(key=lambda r: r["seed"])
             t = np.array([r["top1"] for r in rs])
             k = np.array([r["rank"] for r in rs])
-            print(f"| {label} | {len(rs)} | {rs[0]['budget']} | "
+            print(f"| {label} | {','.join(str(r['seed']) for r in rs)} | {rs[0]['budget']} | "
                   f"{t.mean():.2f} ± {t.std(ddof=1) if len(t) > 1 else 0:.2f} | "
                   f"{k.mean():.0f} ± {k.std(ddof=1) if len(k) > 1 else 0:.0f} | "
                   f"{', '.join(str(x) for x in k)} | {np.mean([r['cpu_s'] for r in rs]):.0f} |")
         # references from the table alone: the best true top-1 among each random-search seed's draws (an oracle that
         # trains its B draws), and the expected rank of one uniform pick
-        rand = [r for r in rows if r["method"] == "random[reg_swap]"]
+        rand = sorted((r for r in rows if r["method"] == "random[reg_swap]"), key=lambda r: r["seed"])
         if rand:
             best = [max(truth[a] for a in r["visited"]) for r in rand]
             ranks = [1 + int((vals > b).sum()) for b in best]
-            print(f"| reference: best true top-1 of the same random draws (oracle) | {len(best)} | {rand[0]['budget']} "
+            print(f"| reference: best true top-1 of the same random draws (oracle) | "
+                  f"{','.join(str(r['seed']) for r in rand)} | {rand[0]['budget']} "
                   f"| {np.mean(best):.2f} ± {np.std(best, ddof=1) if len(best) > 1 else 0:.2f} | {np.mean(ranks):.0f} "
                   f"| {', '.join(map(str, ranks))} | - |")
         print(f"| reference: one uniform pick (expected) | - | 1 | {vals.mean():.2f} | {(n + 1) / 2:.0f} | - | - |")
@@ -125,7 +127,7 @@ def report(args: argparse.Namespace) -> None:
         flops = space.table_column("flops_m")
         cost = {p: np.mean([t for k, (_, t) in memo.entries.items() if k[3] == p]) for p in scores}
         print(f"\nscores in the memo: { {p: len(v) for p, v in scores.items()} }; proxy s/score: "
-              f"{ {p: round(float(c), 2) for p, c in cost.items()} }; CPU s of all searches: "
+              f"{ {p: round(float(c), 2) for p, c in cost.items()} } (wall, under the load); CPU s of all searches: "
               f"{sum(r['cpu_s'] for r in rows):.0f}")
         # an unbiased correlation sample: the random searches' uniform draws (distinct, all seeds)
         drawn = sorted({a for r in rand for a in r["visited"]})
