@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> None:
           f"({libra_note})", flush=True)
     with shared_scores(memo):
         for seed in parse_range(args.seeds):
-            for label, (name, opts) in methods(args.budget, args.batch_size, libra).items():
+            table = methods(args.budget, args.batch_size, libra)
+            for label in (args.methods.split(",") if args.methods else list(table)):
+                name, opts = table[label]
                 if (label, seed) in done:
                     continue
                 misses, hits, cpu0 = memo.misses, memo.hits, time.process_time()
@@ -153,6 +155,7 @@ def main() -> None:
     r.add_argument("--batch-size", type=int, default=16)
     r.add_argument("--libra-db", default=None, help="a correlate store LIBRA chooses its proxies from")
     r.add_argument("--libra-proxies", default=None, help="a+b+c instead of LIBRA's choice")
+    r.add_argument("--methods", default=None, help="labels to run, in this order (default: all)")
     r.set_defaults(func=run)
     q = sub.add_parser("report")
     q.add_argument("--out", required=True)
