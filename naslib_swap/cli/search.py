@@ -11,6 +11,7 @@ from ..protocols import get_protocol
 from ..registry import get_search, get_space
 from ..rng import make_generator
 from ..search.fanout import BACKENDS, Fanout
+from ..spaces.table_view import restrict, table_rank
 from ._common import add_protocol, print_json, print_table
 
 
@@ -19,6 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--space", required=True)
     p.add_argument("--dataset", required=True)
     p.add_argument("--method", required=True, help="a registered search method (see `naslib-swap list`)")
+    p.add_argument("--restrict", default=None, metavar="table",
+                   help="table: search only the archs of the space's own ground-truth table (the AutoFormer spaces' "
+                        "1,001 subnets), so the found arch's accuracy and its rank in the table are known")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--budget", type=int, default=None, help="cap on architectures/perturbations scored (quick runs)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
@@ -55,6 +59,7 @@ def _fanout(args: argparse.Namespace, method: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     space = get_space(args.space)
     space.check_dataset(args.dataset)
+    space = restrict(space, args.dataset, args.restrict, data_root=args.data_root)
     method = get_search(args.method)
     protocol = get_protocol(args.protocol)
     options = {**protocol.search_defaults(args.method), **parse_assignments(args.option), **_fanout(args, method)}
@@ -65,9 +70,13 @@ def run(args: argparse.Namespace) -> int:
                            "arch": space.key(res.arch), "arch_str": space.to_string(res.arch)}
     for metric, field in (("val", "val_acc"), ("test", "test_acc")):
         try:
-            out[field] = space.ground_truth(args.dataset, data_root=args.data_root, metric=metric).get(out["arch"])
+            truth = space.ground_truth(args.dataset, data_root=args.data_root, metric=metric)
         except (NotImplementedError, ValueError, KeyError):
             out[field] = None
+            continue
+        out[field] = truth.get(out["arch"])
+        if args.restrict is not None and metric == "val":  # a table search: where its answer stands in the table
+            out["table_rank"], out["table_size"] = table_rank(truth, out["arch"]), len(truth)
     net = space.build(res.arch, args.dataset, generator=make_generator(0))
     out["params"] = model_stats(net, space.stats_input_shape(args.dataset)).params_m
     out["search_time_s"] = res.search_time_s

@@ -191,6 +191,11 @@ def scatter(fanout: Fanout | None, recipe: Callable[[], ScorerRecipe], *, device
     if not isinstance(fanout, Fanout):
         raise BackendError(f"backend must be a Fanout (Fanout.make(...)), got {type(fanout).__name__}",
                            param="backend")
+    from .shared_scores import memo_active
+
+    if memo_active():
+        raise BackendError("scores shared across searches (shared_scores) are kept in this process; run the search "
+                           "serially (no workers, no ray backend)", param="backend")
     import torch
 
     with Scatter(fanout, recipe(), device=device, data_root=data_root) as fan:

@@ -40,6 +40,7 @@ from ..scoring import ArchScorer
 from .base import SearchResult
 from .evolution import aging_evolution
 from .fanout import Fanout, Scatter, ScorerRecipe, scatter
+from .shared_scores import shared
 
 
 def _fitness(rows: Sequence[dict[str, float]], proxies: Sequence[str], method: str) -> np.ndarray:
@@ -95,7 +96,8 @@ def libra_nas(space: Any, dataset: str, *, seed: int, budget: int | None = None,
     if combine_method not in COMBINE_METHODS:
         raise NaslibSwapError(f"unknown combine_method '{combine_method}'; known: {', '.join(COMBINE_METHODS)}")
     chosen, extra = _proxy_list(space, dataset, proxies, db, fit_seed, data_root)
-    scorer = ArchScorer(space, dataset, chosen, batch_size=batch_size, seed=seed, device=device, data_root=data_root)
+    scorer = shared(ArchScorer(space, dataset, chosen, batch_size=batch_size, seed=seed, device=device,
+                               data_root=data_root))
     recipe = ScorerRecipe(ArchScorer, dict(space=space, dataset=dataset, proxies=chosen, batch_size=batch_size,
                                            seed=seed, device=device, data_root=data_root))
     with scatter(backend, lambda: recipe, device=device, data_root=data_root) as fan:

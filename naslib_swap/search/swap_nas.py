@@ -48,6 +48,7 @@ from ..spaces.base import EvolvableSpace, SearchSpace, require
 from .base import SearchResult
 from .evolution import elitist_evolution
 from .fanout import Fanout, Scatter, ScorerRecipe, scatter
+from .shared_scores import shared
 
 
 def _first_score(scorer: ArchScorer, arch: Any) -> float:
@@ -198,8 +199,8 @@ def swap_nas(space: SearchSpace, dataset: str, *, seed: int, budget: int | None 
     call = _proxy_call(proxy, mu, sigma)
     sizes: dict[str, Any] = {k: v for k, v in (("width", width), ("cells", cells)) if v is not None}
     space.net_options(**sizes)  # a size the space cannot honour fails here, in one line
-    scorer = ArchScorer(space, dataset, [call], batch_size=batch_size, seed=seed, device=device, data_root=data_root,
-                        net_options=sizes)
+    scorer = shared(ArchScorer(space, dataset, [call], batch_size=batch_size, seed=seed, device=device,
+                               data_root=data_root, net_options=sizes))
     recipe = ScorerRecipe(ArchScorer, dict(space=space, dataset=dataset, proxies=[call.label], batch_size=batch_size,
                                            seed=seed, device=device, data_root=data_root, net_options=sizes))
     with scatter(backend, lambda: recipe, device=device, data_root=data_root) as fan:

@@ -113,6 +113,20 @@ class AutoFormerSpace(EvolvableSpace, SearchSpace):
     def result_extra(self, arch: Any) -> dict[str, Any]:
         return {"subnet": self.to_string(arch)}
 
+    def arch_features(self, arch: Any) -> tuple[float, ...]:
+        """A fixed-length vector for Hamming distances between subnets (the table-restricted view snaps to the
+        nearest table arch with it): depth, embed dim, then each block position's MLP ratio and head count, with 0
+        where a shallower subnet has no block.
+
+        Example:
+            >>> from naslib_swap.registry import get_space
+            >>> len(get_space("autoformer_tiny").arch_features((12,) + (4.0,) * 12 + (3,) * 12 + (192,)))
+            30
+        """
+        d, r, h, e = enc.decode(self.parse(arch))
+        pad = max(self.choices.depth) - d
+        return (float(d), float(e), *r, *([0.0] * pad), *map(float, h), *([0.0] * pad))
+
     # -- sampling and AutoFormer's evolution ----------------------------------------------------------------------
     def sample(self, generator: torch.Generator) -> tuple:
         return enc.sample(self.choices, generator)
