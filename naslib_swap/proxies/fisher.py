@@ -92,4 +92,4 @@ def _tap(ctx: ProxyContext) -> Tap:
                 reference="Theis et al. 2018; Turner et al., BlockSwap, ICLR 2020; " + SUITE_REFERENCE)
 def fisher(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """The suite's fisher (see the module doc)."""
-    return run_pass(net, batch, [FisherTap()])[0]
+    return run_pass(net, batch, [_tap(ctx)])[0]

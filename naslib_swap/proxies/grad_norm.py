@@ -44,4 +44,4 @@ def _tap(ctx: ProxyContext) -> Tap:
                 reference="Abdelfattah et al., Zero-Cost Proxies for Lightweight NAS, ICLR 2021; " + SUITE_REFERENCE)
 def grad_norm(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """The suite's grad_norm (see the module doc)."""
-    return run_pass(net, batch, [LossGradTap("grad_norm", _grad_norm)])[0]
+    return run_pass(net, batch, [_tap(ctx)])[0]

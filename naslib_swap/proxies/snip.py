@@ -47,4 +47,4 @@ def _tap(ctx: ProxyContext) -> Tap:
                 reference="Lee et al., SNIP, ICLR 2019; " + SUITE_REFERENCE)
 def snip(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     """The suite's snip (see the module doc)."""
-    return run_pass(net, batch, [LossGradTap("snip", _snip)])[0]
+    return run_pass(net, batch, [_tap(ctx)])[0]
