@@ -251,3 +251,21 @@ def test_per_sample_grads_work_with_the_transnas_classification_loss() -> None:
     _, terms = all_layer_terms(copy.deepcopy(net), b)
     assert all(math.isfinite(t) for t in terms)
     assert terms == pytest.approx(_loop_terms(net, b), rel=1e-4)
+
+
+def test_init_option_reinitialises_a_private_copy_from_the_proxy_generator() -> None:
+    from naslib_swap.proxies.hooks import reinitialise
+
+    net, b = _net(), _batch()
+    before = [p.detach().clone() for p in net.parameters()]
+    got = compute_proxy("lswag", net, b, ProxyContext(generator=torch.Generator().manual_seed(7)), interval="all",
+                        init="normal")
+    assert all(torch.equal(p, q) for p, q in zip(before, net.parameters()))  # the caller's net is untouched
+    # the same value by hand: re-draw N(0, 1) weights from the same generator, then the default-init L-SWAG
+    ref_net = copy.deepcopy(net)
+    with torch.no_grad():
+        reinitialise(ref_net, torch.Generator().manual_seed(7), "normal")
+    assert got == compute_proxy("lswag", ref_net, b, interval="all")
+    assert got != compute_proxy("lswag", net, b, interval="all")
+    with pytest.raises(ProxyInputError, match="init must be one of"):
+        compute_proxy("lswag", net, b, interval="all", init="xavier")

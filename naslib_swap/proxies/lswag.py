@@ -37,6 +37,10 @@ Variants (both measured in ``docs/results/lswag_libra.md``):
   :math:`l - 1` and before layer :math:`l`; activations after the last layer feed the last layer). A layer with no
   activation of its own contributes nothing.
 
+``init="default"`` (the paper: "our codebase is based on NASBench-SuiteZero", so the net as built) or the SWAP code's
+``init="normal"`` (conv/linear weights N(0, 1), biases 0, norm layers weight 1 bias 0, drawn from the proxy's
+generator) or TE-NAS's ``init="kaiming"``: a factor of the gap study in ``docs/results.md``, not a paper setting.
+
 ``numerator="mean"`` puts ZiCo's :math:`\mathbb{E}_i|\partial_w \mathcal{L}|` back in the numerator (Tab. 3's
 ablation). Batch 64 (the paper; pass 32 on TransNAS-Bench-101, where the paper used 32 for memory).
 
@@ -64,7 +68,7 @@ from ..errors import ProxyInputError
 from ..registry import Need, register_proxy
 from . import persample
 from .base import Batch, ProxyContext
-from .hooks import PatternCounter, activation_hooks, unique_rows
+from .hooks import PatternCounter, activation_hooks, reinitialise, unique_rows
 from .lswag_interval import DEFAULT_INTERVAL, check_interval, percentile_bin, stored_interval
 from .passes import PassOutput, Tap
 
@@ -296,11 +300,19 @@ def _combine(net: nn.Module, tr: Trace, lam: dict[int, float], hi: int, layerwis
     return lam_total * _distinct(psi_parts)
 
 
+INITS = ("default", "normal", "kaiming")
+
+
 def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, acts: str, numerator: str,
-           chunk_size: int | None, layerwise: bool) -> float:
+           chunk_size: int | None, layerwise: bool, init: str = "default") -> float:
+    if init not in INITS:
+        raise ProxyInputError(f"L-SWAG init must be one of {', '.join(INITS)}, got {init!r}")
     lo, hi = _resolve_interval(interval, ctx)
     # lswag and lswag_layerwise on the same (arch, batch) share the forward trace and the per-sample gradients
-    key = ("lswag", acts, numerator, net.training, lo, hi, tuple(batch.inputs.shape))
+    key = ("lswag", acts, numerator, net.training, lo, hi, tuple(batch.inputs.shape), init)
+    if init != "default" and key not in ctx.cache:
+        with torch.no_grad():  # the net is this proxy's own copy (compute_proxy deep-copies it)
+            reinitialise(net, ctx.generator, init)
     if key in ctx.cache:
         tr, lam = ctx.cache[key]
     else:
@@ -333,7 +345,9 @@ class LswagTap(TraceTap):
 
 def _tap_factory(layerwise: bool) -> Any:
     def make(ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu", numerator: str = "one",
-             chunk_size: int | None = None) -> Tap:
+             chunk_size: int | None = None, init: str = "default") -> Tap | None:
+        if init != "default":  # re-drawn weights cannot ride on the arch's shared forward
+            return None
         lo, hi = _resolve_interval(interval, ctx)
         return LswagTap(lo, hi, acts, numerator, chunk_size, layerwise)
     return make
@@ -343,10 +357,10 @@ def _tap_factory(layerwise: bool) -> Any:
                 needs=(Need.ACTIVATIONS, Need.PER_SAMPLE_GRAD,), tap=_tap_factory(False),
                 description="L-SWAG: (sum over the layer interval of log sum 1/std|grad|) x SWAP of layers 1..hi")
 def lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu",
-          numerator: str = "one", chunk_size: int | None = None) -> float:
+          numerator: str = "one", chunk_size: int | None = None, init: str = "default") -> float:
     """L-SWAG, product of totals: Lambda over the interval x Psi over layers 1..hi."""
     return _lswag(net, batch, ctx, interval=interval, acts=acts, numerator=numerator, chunk_size=chunk_size,
-                  layerwise=False)
+                  layerwise=False, init=init)
 
 
 @register_proxy("lswag_layerwise", higher_is_better=True, needs_grad=True, needs_labels=True, batch_size=64,
@@ -354,7 +368,7 @@ def lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = No
                 reference=REFERENCE,
                 description="L-SWAG, layer-wise product (App. D.2): sum over the interval of Lambda_l x Psi_l")
 def lswag_layerwise(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any = None, acts: str = "relu+gelu",
-                    numerator: str = "one", chunk_size: int | None = None) -> float:
+                    numerator: str = "one", chunk_size: int | None = None, init: str = "default") -> float:
     """L-SWAG, layer-wise product: sum over the interval of Lambda_l x Psi_l."""
     return _lswag(net, batch, ctx, interval=interval, acts=acts, numerator=numerator, chunk_size=chunk_size,
-                  layerwise=True)
+                  layerwise=True, init=init)
