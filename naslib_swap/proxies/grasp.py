@@ -22,6 +22,8 @@ Example:
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torch.nn as nn
 
@@ -36,14 +38,15 @@ def _grasp(layer: WeightLayer) -> torch.Tensor:
     return -layer.weight.data * g if g is not None else torch.zeros_like(layer.weight)
 
 
-def _hessian_gradient_sum(net: nn.Module, weights: list[torch.Tensor], first: list[torch.Tensor | None],
+def _hessian_gradient_sum(net: nn.Module, weights: Sequence[torch.Tensor], first: Sequence[torch.Tensor | None],
                           *, retain_graph: bool = False) -> float:
     """Given the loss gradients ``first`` of ``weights``, still attached to their graph (``create_graph``), the
     Hessian-vector product :math:`Hg` (one more backward through that graph) and the suite's sum.
 
     The suite runs a second forward of the same batch for the graph; in train-mode BN (the suite's mode for grasp)
     that forward gives the same outputs, so differentiating the first pass's gradients is the same product without
-    a second forward and backward (bit for bit on the NB201 nets measured, docs/results.md, issue 20).
+    a second forward and backward (bit for bit on the NB201 nets measured, docs/results.md, issue 20). A net
+    with active dropout would differ: the suite's second forward draws a second mask (no benchmark net here has one).
     """
     net.zero_grad()
     z: torch.Tensor | float = 0.0
