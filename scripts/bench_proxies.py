@@ -2,7 +2,7 @@
 
 Usage:
     OMP_NUM_THREADS=1 nice -n 10 python scripts/bench_proxies.py [--archs 50] [--batch-size 64] [--dataset cifar10]
-        [--proxies swap,reg_swap,...] [--device cpu] [--out bench.json]
+        [--proxies swap,reg_swap,...] [--device cpu] [--out bench.json] [--resume]
 
 For each of ``--archs`` random NB201 archs (seeded), on the arch's own minibatch (``ArchScorer.arch_inputs``, real
 images from the shared data folder), back to back so that a change of machine load hits every phase alike:
@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
     ap.add_argument("--out", default=None, help="write the measurements to this JSON file")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the archs already measured in --out (same settings) and measure only the rest")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     labels = [p for p in args.proxies.split(",") if p]
@@ -116,16 +118,42 @@ def main(argv: list[str] | None = None) -> int:
     peaks = {"floor": 0.0, "alone": 0.0, "planned": 0.0}
     mismatches: list[str] = []
     source = ""
+    if args.resume:
+        rows, peaks, mismatches, source, load_before = resumed(args, archs, calls)
+    done = {r["arch"] for r in rows}
     for k, arch in enumerate(archs):
+        if arch in done:
+            continue
         row, source = measure_arch(scorer, calls, arch, args.batch_size, peak, peaks, mismatches, sync)
+        row["loadavg_1min"] = os.getloadavg()[0]  # the machine's load while this arch ran (a shared machine)
         rows.append(row)
         print(f"[{k + 1}/{len(archs)}] {arch}: planned {row['planned_cpu']:.2f} cpu-s, alone "
               f"{sum(v for key, v in row.items() if key.startswith('alone_cpu|')):.2f} cpu-s", file=sys.stderr)
         summary = summarise(rows, calls, args, peak.kind, peaks, mismatches, (load_before, os.getloadavg()), source)
-        if args.out:  # after every arch: an interrupted run keeps what it measured
+        if args.out:  # after every arch: an interrupted run keeps what it measured (--resume goes on from it)
             Path(args.out).write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
-    print_summary(summary)
+    if not rows:
+        raise SystemExit("nothing measured: --archs is 0")
+    print_summary(summarise(rows, calls, args, peak.kind, peaks, mismatches, (load_before, os.getloadavg()), source))
     return 0
+
+
+def resumed(args: argparse.Namespace, archs: list[str], calls: list[Any]
+            ) -> tuple[list[dict[str, Any]], dict[str, float], list[str], str, Any]:
+    """What an earlier run with the same settings left in ``--out``: its rows (of archs in this draw), peaks,
+    mismatches, images and starting load."""
+    if not args.out or not Path(args.out).exists():
+        return [], {"floor": 0.0, "alone": 0.0, "planned": 0.0}, [], "", os.getloadavg()
+    old = json.loads(Path(args.out).read_text())
+    s = old["summary"]
+    same = (s["dataset"], s["batch_size"], s["device"], sorted(s["cpu"]["alone_s_per_arch"])) == (
+        args.dataset, args.batch_size, args.device, sorted(c.label for c in calls))
+    if not same:
+        raise SystemExit(f"--resume: {args.out} was measured with other settings (dataset, batch size, device or "
+                         f"proxies); pass another --out")
+    rows = [r for r in old["rows"] if r["arch"] in set(archs)]
+    print(f"resuming: {len(rows)} archs already measured in {args.out}", file=sys.stderr)
+    return rows, dict(s["peak_mib"]), list(s["mismatches"]), s.get("images", ""), s["loadavg_before"]
 
 
 def measure_arch(scorer: ArchScorer, calls: list[Any], arch: str, batch_size: int, peak: Peak,

@@ -70,7 +70,7 @@ class LossGradTap(Tap):
 
 class InputGradTap(Tap):
     """A suite measure of the input Jacobian (jacov, epe_nas): ``score(jacobian, output, batch)`` after the
-    summed-output backward of the shared pass (``y.backward(ones_like(y))``, as the suite's code);
+    summed-output backward of the shared pass (the input's gradient of ``y.backward(ones_like(y))``, as the suite's);
     ``score(jacobian, output, targets)``."""
 
     grad = "input"

@@ -8,7 +8,8 @@ flipped from the pruning paper's, as the suite found accuracy negatively correla
 .. math:: \mathrm{grasp} = \sum_l \sum_i \left( - W_l \odot (H g)_l \right)_i, \qquad
           H g = \nabla_W \left( \textstyle\sum_l \langle \mathrm{sg}(g_l), \nabla_{W_l} \mathcal{L} \rangle \right)
 
-(:math:`\mathrm{sg}`: no gradient through the first gradient; two forward passes, temperature 1, net in train mode).
+(:math:`\mathrm{sg}`: no gradient through the first gradient; temperature 1, net in train mode; the suite's second
+forward is not repeated, see :func:`_hessian_gradient_sum`).
 Higher is better (the suite's sign).
 
 Example:
@@ -20,6 +21,8 @@ Example:
     True
 """
 from __future__ import annotations
+
+from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -35,33 +38,41 @@ def _grasp(layer: WeightLayer) -> torch.Tensor:
     return -layer.weight.data * g if g is not None else torch.zeros_like(layer.weight)
 
 
-def _hessian_gradient_sum(net: nn.Module, batch: Batch, first: tuple[torch.Tensor | None, ...]) -> float:
-    """Given the loss gradients ``first`` of the weights, the second pass (Hg) and the suite's sum."""
-    weights = [m.weight for m in weight_layers(net)]
+def _hessian_gradient_sum(net: nn.Module, weights: Sequence[torch.Tensor], first: Sequence[torch.Tensor | None],
+                          *, retain_graph: bool = False) -> float:
+    """Given the loss gradients ``first`` of ``weights``, still attached to their graph (``create_graph``), the
+    Hessian-vector product :math:`Hg` (one more backward through that graph) and the suite's sum.
+
+    The suite runs a second forward of the same batch for the graph; in train-mode BN (the suite's mode for grasp)
+    that forward gives the same outputs, so differentiating the first pass's gradients is the same product without
+    a second forward and backward (bit for bit on the NB201 nets measured, docs/results.md, issue 20). A net
+    with active dropout would differ: the suite's second forward draws a second mask (no benchmark net here has one).
+    """
     net.zero_grad()
-    second = torch.autograd.grad(task_loss(net, batch), weights, create_graph=True, allow_unused=True)
     z: torch.Tensor | float = 0.0
-    for g_w, g_f in zip(first, second):
-        if g_w is not None and g_f is not None:
-            z = z + (g_w.detach() * g_f).sum()
+    for w, g in zip(weights, first):
+        if g is not None and g.requires_grad:
+            z = z + (g.detach() * g).sum()
     if isinstance(z, torch.Tensor) and z.requires_grad:
-        z.backward()
+        z.backward(retain_graph=retain_graph)
     return suite_sum(per_layer(net, _grasp))
 
 
 class GraspTap(Tap):
-    """grasp in a shared pass: its first gradient is the pass's loss gradient; the Hessian-vector product runs on
-    top, after the other loss taps have read the gradients."""
+    """grasp in a shared pass: its first gradient is the pass's loss gradient, kept with its graph
+    (``second_order``); the Hessian-vector product runs on top, after the other loss taps have read the gradients."""
 
     key = ("grasp",)
     grad = "loss"
     needs_labels = True
     rewrites_grads = True
+    second_order = True
 
     def finish(self, net: nn.Module, out: PassOutput) -> float:
-        assert out.batch is not None
-        first = tuple(None if m.weight.grad is None else m.weight.grad.detach().clone() for m in weight_layers(net))
-        return _hessian_gradient_sum(net, out.batch, first)
+        assert out.loss_grads is not None
+        weights = [m.weight for m in weight_layers(net)]
+        first = [out.loss_grads.get(id(w)) for w in weights]
+        return _hessian_gradient_sum(net, weights, first, retain_graph=out.retain_graph)
 
 
 def _tap(ctx: ProxyContext) -> Tap:
@@ -78,5 +89,5 @@ def grasp(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
     for w in weights:
         w.requires_grad_(True)
     net.zero_grad()
-    first = torch.autograd.grad(task_loss(net, batch), weights, allow_unused=True)
-    return _hessian_gradient_sum(net, batch, first)
+    first = list(torch.autograd.grad(task_loss(net, batch), weights, create_graph=True, allow_unused=True))
+    return _hessian_gradient_sum(net, weights, first)

@@ -11,7 +11,8 @@ backward passes, in an order that gives each tap exactly the tensors it would ge
    forward-only taps finish here;
 2. the task loss backward (``retain_graph`` when 3. follows); the loss taps read ``.grad`` and drop their tensor
    hooks; a tap that runs passes of its own on top (GraSP's Hessian-vector product) finishes last;
-3. ``y.backward(ones_like(y))`` for the input-gradient taps (the input's gradient of 2. is discarded first).
+3. the summed output's gradient w.r.t. the input for the input-gradient taps (``autograd.grad(y, x, ones)``: the
+   suite's ``y.backward(ones_like(y))`` without the weights' gradients, which no input tap reads).
 
 The proxies' own functions run through the same taps (``run_pass(net, batch, [tap])``), so a proxy scored alone
 and the same proxy planned with others are one code path; ``tests/test_planner.py`` checks every proxy both ways.
@@ -31,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Literal, Sequence
 
@@ -55,6 +57,9 @@ class PassOutput:
     input_grad: torch.Tensor | None = None
     targets: torch.Tensor | None = None
     batch: Batch | None = None
+    # with a second-order tap: each parameter's loss gradient, still attached to its graph (keyed by id(param))
+    loss_grads: dict[int, torch.Tensor] | None = None
+    retain_graph: bool = False  # a later backward of this pass still needs the forward graph
 
 
 class Tap:
@@ -65,6 +70,9 @@ class Tap:
     grad: GradKind = "none"
     needs_labels: bool = False
     rewrites_grads: bool = False  # a loss tap whose finish runs passes of its own (it finishes after the others)
+    # a loss tap that differentiates the loss gradients once more (GraSP's Hessian-vector product): the pass keeps
+    # their graph (``create_graph``) in ``PassOutput.loss_grads`` instead of running a second forward for it
+    second_order: bool = False
 
     def attach(self, net: nn.Module, stack: contextlib.ExitStack) -> None:
         """Register module hooks on ``net`` (remove them through ``stack``: they are removed after the forward)."""
@@ -78,9 +86,43 @@ class Tap:
         return float(product)
 
 
-def run_pass(net: nn.Module, batch: Batch, taps: Sequence[Tap]) -> list[float]:
+class _Clock:
+    """CPU seconds between laps, added to ``timings`` under each lap's name (nothing when ``timings`` is None)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.t = time.process_time()
+
+    def lap(self, name: str) -> None:
+        if self.timings is not None:
+            now = time.process_time()
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.t
+            self.t = now
+
+
+def _loss_backward(net: nn.Module, loss_value: torch.Tensor, out: PassOutput, *, second_order: bool,
+                   retain_graph: bool) -> None:
+    """The task loss's backward into the weights' ``.grad``; with a second-order tap, the gradients keep their graph
+    in ``out.loss_grads`` (the same values: the same backward kernels, recorded; tests/test_planner.py checks every
+    proxy bit for bit) so that tap differentiates them without a second forward."""
+    if not second_order:
+        loss_value.backward(retain_graph=retain_graph)
+        return
+    params = [p for p in net.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss_value, params, create_graph=True, allow_unused=True)
+    out.loss_grads = {id(p): g for p, g in zip(params, grads) if g is not None}
+    out.retain_graph = retain_graph
+    for p, g in zip(params, grads):
+        if g is not None:
+            p.grad = g.detach()
+
+
+def run_pass(net: nn.Module, batch: Batch, taps: Sequence[Tap],
+             timings: dict[str, float] | None = None) -> list[float]:
     """One shared pass of ``net`` (used as it is: the caller copies it and sets its BN mode) over ``batch``; one
-    score per tap, in order. Raises the first tap's one-line error (a proxy that cannot score this net)."""
+    score per tap, in order. Raises the first tap's one-line error (a proxy that cannot score this net).
+    ``timings`` (optional) receives this process's CPU seconds per phase (``scripts/profile_plan.py``)."""
+    clock = _Clock(timings)
     unique: dict[Hashable, Tap] = {}
     for t in taps:
         unique.setdefault(t.key if t.key is not None else id(t), t)
@@ -105,21 +147,27 @@ def run_pass(net: nn.Module, batch: Batch, taps: Sequence[Tap]) -> list[float]:
         else:
             with grad_off():
                 y = net(x)
+    clock.lap("forward")
     out.output = y
     for t in firsts:
         if t.grad == "none":
             products[id(t)] = t.finish(net, out)
+            clock.lap(f"finish|{t.key}")
     if loss:
         assert batch.targets is not None
-        batch.loss_fn(y, batch.targets).backward(retain_graph=bool(wrt_input))
+        _loss_backward(net, batch.loss_fn(y, batch.targets), out, second_order=any(t.second_order for t in loss),
+                       retain_graph=bool(wrt_input))
+        clock.lap("loss_backward")
         for t in loss:
             products[id(t)] = t.finish(net, out)
+            clock.lap(f"finish|{t.key}")
     if wrt_input:
-        x.grad = None  # the loss backward's share
-        y.backward(torch.ones_like(y))
-        assert x.grad is not None
-        out.input_grad = x.grad.detach()
+        # the input's gradient only: the same values as the suite's y.backward(ones) then x.grad (the same backward
+        # kernels for the input), without the weights' gradients nobody reads (a third less time, docs/results.md)
+        out.input_grad = torch.autograd.grad(y, x, torch.ones_like(y))[0].detach()
         out.output = y.detach()
+        clock.lap("input_backward")
         for t in wrt_input:
             products[id(t)] = t.finish(net, out)
+            clock.lap(f"finish|{t.key}")
     return [t.score(products[id(unique[t.key if t.key is not None else id(t)])], net) for t in taps]

@@ -137,6 +137,11 @@ class AvgPool(nn.Module):
         self.avgpool = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type == "cpu" and x.dim() == 4 and not torch.is_grad_enabled():
+            # PyTorch's CPU kernel pools channels-last inputs about 4x faster, with the same sums in the same order
+            # (bit for bit, forward only: tests/test_nb201_avgpool.py); the output goes back to the default layout
+            # so the next op sees what it would have. With autograd on, the gradient's kernels stay as they were.
+            return self.avgpool(x.contiguous(memory_format=torch.channels_last)).contiguous()
         return self.avgpool(x)
 
 
