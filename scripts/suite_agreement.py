@@ -50,9 +50,10 @@ def _records(lines) -> list[dict]:
     return out
 
 
-def draw(space, dataset: str, seed: int, n: int) -> list[str]:
-    """The first ``n`` distinct archs of NASLib's 1000-arch draw for ``seed``."""
-    keys = sample_archs(suite_keys(space, dataset), 1000, seed, space=space)
+def draw(space, dataset: str, seed: int, n: int, key_source: str = "suite") -> list[str]:
+    """The first ``n`` distinct archs of NASLib's 1000-arch draw for ``seed`` from the keys of ``key_source``
+    (``preview``: the preview file's archs, the only stored scores of NB201 cifar100)."""
+    keys = sample_archs(suite_keys(space, dataset, source=key_source), 1000, seed, space=space)
     return list(dict.fromkeys(keys))[:n]
 
 
@@ -201,6 +202,8 @@ def main() -> None:
                     help="scoring seed (batch, weights; default --seed): another one measures self-agreement")
     ap.add_argument("--proxies", default=SUITE13)
     ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--key-source", default="suite", choices=("suite", "preview"),
+                    help="draw from the suite's arch list (default) or the preview file's (NB201 cifar100's stored)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--extra", action="append", default=[], help="more JSON-lines files of the same archs to merge")
@@ -212,7 +215,7 @@ def main() -> None:
     space = get_space(a.space)
     proxies = split_list(a.proxies)
     if not a.report_only:
-        score_into(a.out, space, a.dataset, draw(space, a.dataset, a.seed, a.archs), proxies,
+        score_into(a.out, space, a.dataset, draw(space, a.dataset, a.seed, a.archs, a.key_source), proxies,
                    a.seed if a.score_seed is None else a.score_seed, a.batch_size)
     print(report(a.out, space, a.dataset, proxies, a.extra))
     if a.libra_pool:
