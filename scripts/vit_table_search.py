@@ -25,6 +25,7 @@ from scipy.stats import spearmanr
 
 from naslib_swap.grammar import parse_range
 from naslib_swap.registry import get_search, get_space
+from naslib_swap.rng import derive_seed, make_generator
 from naslib_swap.search.shared_scores import ScoreMemo, shared_scores
 from naslib_swap.spaces.table_view import TableRestricted, table_rank
 
@@ -138,6 +139,22 @@ def report(args: argparse.Namespace) -> None:
               f"{sum(r['cpu_s'] for r in rows):.0f}")
         # an unbiased correlation sample: the random searches' uniform draws (distinct, all seeds)
         drawn = sorted({a for r in rand for a in r["visited"]})
+        # another unbiased sample: every swap-nas search starts from `population` uniform draws of its own generator
+        # (the same draws for every proxy at one seed), replayed here
+        view = TableRestricted(space, DATASET)
+        evo_seeds = sorted({r["seed"] for r in rows if r["search"] == "swap-nas"})
+        starts = set()
+        for seed in evo_seeds:
+            g = make_generator(derive_seed(seed, "swap-nas", view, DATASET))
+            starts |= {view.key(view.sample(g)) for _ in range(10)}
+        for proxy in sorted(scores):
+            keys = sorted(a for a in starts if a in scores[proxy])
+            if len(keys) > 2:
+                gt = [truth[a] for a in keys]
+                print(f"Spearman vs top-1 on the {len(keys)} distinct initial-population draws of swap-nas seeds "
+                      f"{evo_seeds}: {proxy} {spearmanr([scores[proxy][a] for a in keys], gt)[0]:.3f}, params_m "
+                      f"{spearmanr([params[a] for a in keys], gt)[0]:.3f}, flops_m "
+                      f"{spearmanr([flops[a] for a in keys], gt)[0]:.3f}")
         for proxy in ("reg_swap", "swap"):
             keys = [a for a in drawn if a in scores.get(proxy, {})]
             if len(keys) > 2:
