@@ -24,6 +24,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from naslib_swap.grammar import parse_range
+from naslib_swap.proxies.base import ProxyCall
 from naslib_swap.registry import get_search, get_space
 from naslib_swap.rng import derive_seed, make_generator
 from naslib_swap.search.shared_scores import ScoreMemo, shared_scores
@@ -137,8 +138,6 @@ def report(args: argparse.Namespace) -> None:
         print(f"\nscores in the memo: { {p: len(v) for p, v in scores.items()} }; proxy s/score: "
               f"{ {p: round(float(c), 2) for p, c in cost.items()} } (wall, under the load); CPU s of all searches: "
               f"{sum(r['cpu_s'] for r in rows):.0f}")
-        # an unbiased correlation sample: the random searches' uniform draws (distinct, all seeds)
-        drawn = sorted({a for r in rand for a in r["visited"]})
         # another unbiased sample: every swap-nas search starts from `population` uniform draws of its own generator
         # (the same draws for every proxy at one seed), replayed here
         view = TableRestricted(space, DATASET)
@@ -155,14 +154,21 @@ def report(args: argparse.Namespace) -> None:
                       f"{evo_seeds}: {proxy} {spearmanr([scores[proxy][a] for a in keys], gt)[0]:.3f}, params_m "
                       f"{spearmanr([params[a] for a in keys], gt)[0]:.3f}, flops_m "
                       f"{spearmanr([flops[a] for a in keys], gt)[0]:.3f}")
-        for proxy in ("reg_swap", "swap"):
-            keys = [a for a in drawn if a in scores.get(proxy, {})]
-            if len(keys) > 2:
-                gt = [truth[a] for a in keys]
-                print(f"Spearman vs top-1 on the {len(keys)} distinct random draws: {proxy} "
-                      f"{spearmanr([scores[proxy][a] for a in keys], gt)[0]:.3f}, params_m "
-                      f"{spearmanr([params[a] for a in keys], gt)[0]:.3f}, flops_m "
-                      f"{spearmanr([flops[a] for a in keys], gt)[0]:.3f}")
+        # each random search's own proxy on that search's draws (a proxy is scored on every draw of its search)
+        norm = {ProxyCall.parse(p).label: p for p in scores}
+        for label in sorted({r["method"] for r in rows if r["search"] == "random-search"}):
+            mine = [r for r in rows if r["method"] == label]
+            proxy = norm.get(ProxyCall.parse(mine[0]["options"]["proxy"]).label)
+            keys = sorted({a for r in mine for a in r["visited"]} & set(scores.get(proxy or "", {})))
+            if proxy is not None and len(keys) > 2:
+                for what, ks in ((f"draws of {label} (seeds {sorted(r['seed'] for r in mine)})", keys),
+                                 ("uniform draws pooled (these and the swap-nas initial populations)",
+                                  sorted(set(keys) | (starts & set(scores[proxy]))))):
+                    gt = [truth[a] for a in ks]
+                    print(f"Spearman vs top-1 on the {len(ks)} distinct {what}: {proxy} "
+                          f"{spearmanr([scores[proxy][a] for a in ks], gt)[0]:.3f}, params_m "
+                          f"{spearmanr([params[a] for a in ks], gt)[0]:.3f}, flops_m "
+                          f"{spearmanr([flops[a] for a in ks], gt)[0]:.3f}")
 
 
 def main() -> None:
