@@ -132,8 +132,6 @@ def report(args: argparse.Namespace) -> None:
         scores: dict[str, dict[str, float]] = {}
         for key, (score, _) in memo.entries.items():
             scores.setdefault(key[3], {})[key[-1]] = score
-        params = space.table_column("params_m")
-        flops = space.table_column("flops_m")
         cost = {p: np.mean([t for k, (_, t) in memo.entries.items() if k[3] == p]) for p in scores}
         print(f"\nscores in the memo: { {p: len(v) for p, v in scores.items()} }; proxy s/score: "
               f"{ {p: round(float(c), 2) for p, c in cost.items()} } (wall, under the load); CPU s of all searches: "
@@ -141,34 +139,52 @@ def report(args: argparse.Namespace) -> None:
         # another unbiased sample: every swap-nas search starts from `population` uniform draws of its own generator
         # (the same draws for every proxy at one seed), replayed here
         view = TableRestricted(space, DATASET)
-        evo_seeds = sorted({r["seed"] for r in rows if r["search"] == "swap-nas"})
+        evo = {r["seed"]: r["options"]["population"] for r in rows if r["search"] == "swap-nas"}
         starts = set()
-        for seed in evo_seeds:
+        for seed, population in sorted(evo.items()):
             g = make_generator(derive_seed(seed, "swap-nas", view, DATASET))
-            starts |= {view.key(view.sample(g)) for _ in range(10)}
+            starts |= {view.key(view.sample(g)) for _ in range(population)}
+        sizes = {"params_m": space.table_column("params_m"), "flops_m": space.table_column("flops_m")}
         for proxy in sorted(scores):
             keys = sorted(a for a in starts if a in scores[proxy])
-            if len(keys) > 2:
-                gt = [truth[a] for a in keys]
-                print(f"Spearman vs top-1 on the {len(keys)} distinct initial-population draws of swap-nas seeds "
-                      f"{evo_seeds}: {proxy} {spearmanr([scores[proxy][a] for a in keys], gt)[0]:.3f}, params_m "
-                      f"{spearmanr([params[a] for a in keys], gt)[0]:.3f}, flops_m "
-                      f"{spearmanr([flops[a] for a in keys], gt)[0]:.3f}")
-        # each random search's own proxy on that search's draws (a proxy is scored on every draw of its search)
+            _rho_line(f"initial-population draws of swap-nas seeds {sorted(evo)}", proxy, keys, scores, truth, sizes)
+        # each random search's own proxy on that search's draws (a proxy is scored on every draw of its search), then
+        # pooled with the initial populations, with a paired bootstrap of the difference to each size column
         norm = {ProxyCall.parse(p).label: p for p in scores}
         for label in sorted({r["method"] for r in rows if r["search"] == "random-search"}):
             mine = [r for r in rows if r["method"] == label]
             proxy = norm.get(ProxyCall.parse(mine[0]["options"]["proxy"]).label)
-            keys = sorted({a for r in mine for a in r["visited"]} & set(scores.get(proxy or "", {})))
-            if proxy is not None and len(keys) > 2:
-                for what, ks in ((f"draws of {label} (seeds {sorted(r['seed'] for r in mine)})", keys),
-                                 ("uniform draws pooled (these and the swap-nas initial populations)",
-                                  sorted(set(keys) | (starts & set(scores[proxy]))))):
-                    gt = [truth[a] for a in ks]
-                    print(f"Spearman vs top-1 on the {len(ks)} distinct {what}: {proxy} "
-                          f"{spearmanr([scores[proxy][a] for a in ks], gt)[0]:.3f}, params_m "
-                          f"{spearmanr([params[a] for a in ks], gt)[0]:.3f}, flops_m "
-                          f"{spearmanr([flops[a] for a in ks], gt)[0]:.3f}")
+            if proxy is None:
+                continue
+            keys = sorted({a for r in mine for a in r["visited"]} & set(scores[proxy]))
+            _rho_line(f"draws of {label} (seeds {sorted(r['seed'] for r in mine)})", proxy, keys, scores, truth, sizes)
+            _rho_line("uniform draws pooled (these and the swap-nas initial populations)", proxy,
+                      sorted(set(keys) | (starts & set(scores[proxy]))), scores, truth, sizes, boot=args.bootstrap)
+
+
+def _rho(a: np.ndarray, b: np.ndarray) -> float:
+    return float(spearmanr(a, b)[0])
+
+
+def _rho_line(what: str, proxy: str, keys: list[str], scores: dict[str, dict[str, float]], truth: dict[str, float],
+              columns: dict[str, dict[str, float]], boot: int = 0) -> None:
+    """Prints the proxy's and each column's Spearman vs top-1 on ``keys``; with ``boot`` resamples of the archs, the
+    paired difference proxy - column and its 95% percentile interval."""
+    if len(keys) < 3:
+        return
+    gt = np.array([truth[a] for a in keys])
+    x = np.array([scores[proxy][a] for a in keys])
+    idx = np.random.default_rng(0).integers(0, len(keys), (boot, len(keys)))
+    parts = [f"{proxy} {_rho(x, gt):.3f}"]
+    for name, col in columns.items():
+        z = np.array([col[a] for a in keys])
+        part = f"{name} {_rho(z, gt):.3f}"
+        if boot:
+            diffs = [_rho(x[i], gt[i]) - _rho(z[i], gt[i]) for i in idx]
+            lo, hi = np.percentile(diffs, [2.5, 97.5])
+            part += f" (difference {_rho(x, gt) - _rho(z, gt):+.3f}, 95% bootstrap [{lo:+.3f}, {hi:+.3f}])"
+        parts.append(part)
+    print(f"Spearman vs top-1 on the {len(keys)} distinct {what}: " + ", ".join(parts))
 
 
 def main() -> None:
@@ -187,6 +203,7 @@ def main() -> None:
     r.set_defaults(func=run)
     q = sub.add_parser("report")
     q.add_argument("--out", required=True)
+    q.add_argument("--bootstrap", type=int, default=4000, help="resamples for the pooled uniform draws (0: none)")
     q.set_defaults(func=report)
     args = p.parse_args()
     args.func(args)

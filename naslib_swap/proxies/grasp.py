@@ -38,10 +38,10 @@ def _grasp(layer: WeightLayer) -> torch.Tensor:
     return -layer.weight.data * g if g is not None else torch.zeros_like(layer.weight)
 
 
-def _hessian_gradient_sum(net: nn.Module, weights: Sequence[torch.Tensor], first: Sequence[torch.Tensor | None],
-                          *, retain_graph: bool = False) -> float:
-    """Given the loss gradients ``first`` of ``weights``, still attached to their graph (``create_graph``), the
-    Hessian-vector product :math:`Hg` (one more backward through that graph) and the suite's sum.
+def _hessian_gradient_sum(net: nn.Module, first: Sequence[torch.Tensor | None], *, retain_graph: bool = False) -> float:
+    """Given the loss gradients ``first`` of the weight layers' weights, still attached to their graph
+    (``create_graph``), the Hessian-vector product :math:`Hg` (one more backward through that graph) and the suite's
+    sum.
 
     The suite runs a second forward of the same batch for the graph; in train-mode BN (the suite's mode for grasp)
     that forward gives the same outputs, so differentiating the first pass's gradients is the same product without
@@ -50,7 +50,7 @@ def _hessian_gradient_sum(net: nn.Module, weights: Sequence[torch.Tensor], first
     """
     net.zero_grad()
     z: torch.Tensor | float = 0.0
-    for w, g in zip(weights, first):
+    for g in first:
         if g is not None and g.requires_grad:
             z = z + (g.detach() * g).sum()
     if isinstance(z, torch.Tensor) and z.requires_grad:
@@ -70,9 +70,8 @@ class GraspTap(Tap):
 
     def finish(self, net: nn.Module, out: PassOutput) -> float:
         assert out.loss_grads is not None
-        weights = [m.weight for m in weight_layers(net)]
-        first = [out.loss_grads.get(id(w)) for w in weights]
-        return _hessian_gradient_sum(net, weights, first, retain_graph=out.retain_graph)
+        first = [out.loss_grads.get(id(m.weight)) for m in weight_layers(net)]
+        return _hessian_gradient_sum(net, first, retain_graph=out.retain_graph)
 
 
 def _tap(ctx: ProxyContext) -> Tap:
@@ -90,4 +89,4 @@ def grasp(net: nn.Module, batch: Batch, ctx: ProxyContext) -> float:
         w.requires_grad_(True)
     net.zero_grad()
     first = list(torch.autograd.grad(task_loss(net, batch), weights, create_graph=True, allow_unused=True))
-    return _hessian_gradient_sum(net, weights, first)
+    return _hessian_gradient_sum(net, first)

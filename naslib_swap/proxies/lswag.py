@@ -310,12 +310,12 @@ def _lswag(net: nn.Module, batch: Batch, ctx: ProxyContext, *, interval: Any, ac
     lo, hi = _resolve_interval(interval, ctx)
     # lswag and lswag_layerwise on the same (arch, batch) share the forward trace and the per-sample gradients
     key = ("lswag", acts, numerator, net.training, lo, hi, tuple(batch.inputs.shape), init)
-    if init != "default" and key not in ctx.cache:
-        with torch.no_grad():  # the net is this proxy's own copy (compute_proxy deep-copies it)
-            reinitialise(net, ctx.generator, init)
     if key in ctx.cache:
         tr, lam = ctx.cache[key]
     else:
+        if init != "default":
+            with torch.no_grad():  # the net is this proxy's own copy (compute_proxy deep-copies it)
+                reinitialise(net, ctx.generator, init)
         tr = trace_forward(net, batch.inputs, act_types(acts))
         lam = _lambdas(net, batch, tr, lo, hi, numerator, chunk_size)
         ctx.cache[key] = (tr, lam)
