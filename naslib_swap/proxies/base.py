@@ -24,6 +24,7 @@ from ..registry import ProxySpec, get_proxy
 from ..rng import make_generator
 from ..sizes import sampled_param_counts
 from ..types import Batch
+from .passes import borrowable, borrowed
 
 __all__ = ["Batch", "PopulationScore", "ProxyCall", "ProxyContext", "apply_protocol", "check_call", "compute_proxy",
            "resolve_options"]
@@ -246,7 +247,9 @@ def compute_proxy(
     """Score ``net`` on ``batch`` with one proxy.
 
     The net is deep-copied (proxies may re-initialise it), moved to ``ctx.device`` and put in the BN mode the proxy
-    declares (``bn_mode="train"|"eval"`` overrides it). Options are the proxy's defaults, then the space's
+    declares (``bn_mode="train"|"eval"`` overrides it); a proxy whose tap is read-only with these options (SWAP,
+    NWOT, L-SWAG with the net's own weights) scores the net itself instead, its modes and BN statistics restored
+    after (:func:`naslib_swap.proxies.passes.borrowed`). Options are the proxy's defaults, then the space's
     (``ctx.option_defaults``), then the call's, then ``options``. The result is a float; NaN/inf are returned as they
     are (the suite runner maps them to -1e8).
 
@@ -266,14 +269,29 @@ def compute_proxy(
     check_call(call, batch, ctx)
     bn_mode = call.options.get("bn_mode") or spec.bn_mode
     opts = resolve_options(spec, call.proxy_options(), ctx.option_defaults.get(spec.name))
+    batch = batch.to(ctx.device)
+    if copy_net and _reads_only(spec, ctx, opts) and borrowable(net, ctx.device):
+        with borrowed(net, bn_mode == "train") as model:  # with these options the proxy changes nothing: no copy
+            return _run(spec, model, batch, ctx, opts)
     model = copy.deepcopy(net) if copy_net else net
     model = model.to(ctx.device)
     model.train(bn_mode == "train")
-    batch = batch.to(ctx.device)
+    return _run(spec, model, batch, ctx, opts)
+
+
+def _run(spec: ProxySpec, model: nn.Module, batch: Batch, ctx: ProxyContext, opts: dict[str, Any]) -> float:
     if spec.needs_grad:
         return float(spec.fn(model, batch, ctx, **opts))
     with torch.no_grad():
         return float(spec.fn(model, batch, ctx, **opts))
+
+
+def _reads_only(spec: ProxySpec, ctx: ProxyContext, opts: dict[str, Any]) -> bool:
+    """Whether the proxy, with these options, only reads the net: its tap (the same code as its function) says so."""
+    if spec.tap is None or spec.needs_population:
+        return False
+    tap = spec.tap(ctx, **opts)
+    return tap is not None and tap.read_only
 
 
 def check_call(call: ProxyCall, batch: Batch, ctx: ProxyContext) -> None:

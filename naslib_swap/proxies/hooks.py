@@ -8,7 +8,7 @@ count the distinct packed rows at the end: exact for any S, memory O(V * S / 64)
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -69,6 +69,7 @@ class PatternCounter:
         self._rows = 0
         self.max_rows = max_rows
         self.layers = 0
+        self.repeats = 0  # outputs skipped by the caller as exact repeats of an added one (they add no pattern)
 
     def add(self, act: torch.Tensor) -> None:
         """Add one layer's output ``(S, ...)``; a value is active where it is > 0."""
@@ -120,13 +121,15 @@ def declared_activations(net: nn.Module) -> list[nn.Module] | None:
 @contextlib.contextmanager
 def activation_hooks(
     net: nn.Module,
-    callback: Callable[[nn.Module, torch.Tensor], None],
+    callback: Callable[..., None],
     *,
     types: tuple[type[nn.Module], ...] = (nn.ReLU,),
     ndim: int | None = 4,
     modules: Sequence[nn.Module] | None = None,
+    with_input: bool = False,
 ) -> Iterator[list[nn.Module]]:
-    """Call ``callback(module, output)`` after every forward of the chosen activation modules.
+    """Call ``callback(module, output)`` after every forward of the chosen activation modules
+    (``callback(module, output, input)`` with ``with_input``: the module's first positional input).
 
     Args:
         types: module classes to hook (``nn.ReLU``; L-SWAG adds ``nn.GELU``).
@@ -145,9 +148,12 @@ def activation_hooks(
     else:
         chosen = list(modules) if modules is not None else [m for m in net.modules() if isinstance(m, types)]
 
-    def hook(module: nn.Module, _inp: object, out: torch.Tensor) -> None:
+    def hook(module: nn.Module, inp: tuple[Any, ...], out: torch.Tensor) -> None:
         if isinstance(out, torch.Tensor) and (ndim is None or out.dim() == ndim):
-            callback(module, out)
+            if with_input:
+                callback(module, out, inp[0] if inp else None)
+            else:
+                callback(module, out)
 
     handles = [m.register_forward_hook(hook) for m in chosen]
     try:

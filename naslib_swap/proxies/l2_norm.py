@@ -32,6 +32,7 @@ class L2NormTap(Tap):
     """l2_norm in a shared pass: it reads the weights only (a pass never changes them)."""
 
     key = ("l2_norm",)
+    read_only = True
 
     def finish(self, net: nn.Module, out: PassOutput) -> float:
         return _l2(net)

@@ -327,6 +327,7 @@ class LswagTap(TraceTap):
     on a copy) follow in ``finish``. lswag and lswag_layerwise with the same settings share one product."""
 
     needs_labels = True
+    read_only = True  # the per-sample gradients are taken functionally (on a copy in train mode): the net is unchanged
 
     def __init__(self, lo: int, hi: int, acts: str, numerator: str, chunk_size: int | None, layerwise: bool) -> None:
         super().__init__(act_types(acts))

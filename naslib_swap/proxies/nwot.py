@@ -64,6 +64,7 @@ class NwotTap(Tap):
     """NWOT's share of a forward pass: the summed binary-code kernel of the activation inputs."""
 
     key = ("nwot_kernel",)
+    read_only = True
 
     def attach(self, net: nn.Module, stack: contextlib.ExitStack) -> None:
         # a net that declares its activation points (a ViT's MLP GELUs) is coded on their inputs: GELU(x) > 0 iff x > 0

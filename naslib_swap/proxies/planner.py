@@ -25,7 +25,7 @@ import torch.nn as nn
 
 from ..types import Batch
 from .base import ProxyCall, ProxyContext, check_call, compute_proxy, resolve_options
-from .passes import Tap, run_pass
+from .passes import Tap, borrowable, borrowed, run_pass
 
 
 @dataclass
@@ -94,9 +94,14 @@ def run_step(step: Step, calls: Sequence[ProxyCall], net: nn.Module, batch: Batc
     for i, c in zip(step.jobs, ctxs):
         check_call(calls[i], batch, c)  # validate first: a refused call fails before any pass runs
     t0 = time.perf_counter()
-    model = copy.deepcopy(net).to(ctxs[0].device)
-    model.train(step.bn_mode == "train")
-    values = run_pass(model, batch.to(ctxs[0].device), step.taps)
-    del model  # the copy, its activations and gradients go before the next step
+    device = ctxs[0].device
+    if all(t.read_only for t in step.taps) and borrowable(net, device):
+        with borrowed(net, step.bn_mode == "train") as model:  # nothing changes the net: no copy needed
+            values = run_pass(model, batch.to(device), step.taps)
+    else:
+        model = copy.deepcopy(net).to(device)
+        model.train(step.bn_mode == "train")
+        values = run_pass(model, batch.to(device), step.taps)
+        del model  # the copy, its activations and gradients go before the next step
     share = (time.perf_counter() - t0) / len(step.jobs)
     return [(float(v), share) for v in values]

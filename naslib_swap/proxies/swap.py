@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import weakref
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -54,11 +55,16 @@ from .base import Batch, ProxyContext
 from .hooks import PatternCounter, activation_hooks, reinitialise
 from .passes import PassOutput, Tap, run_pass
 
+# parameter-free elementwise activations: the same input gives the same output, hence the same patterns
+_ELEMENTWISE: tuple[type[nn.Module], ...] = (nn.ReLU, nn.GELU)
+
 REFERENCE = "Peng et al., SWAP-NAS, ICLR 2024 (Def. 3.2, Eq. 3); code github pym1024/SWAP"
 
 
 class SwapTap(Tap):
     """SWAP's share of a forward pass: the bit-packed patterns of the activation outputs (see :func:`swap_count`)."""
+
+    read_only = True
 
     def __init__(self, types: tuple[type[nn.Module], ...] = (nn.ReLU,), modules: Sequence[nn.Module] | None = None
                  ) -> None:
@@ -67,8 +73,26 @@ class SwapTap(Tap):
         self.counter = PatternCounter()
 
     def attach(self, net: nn.Module, stack: contextlib.ExitStack) -> None:
-        hooked = stack.enter_context(activation_hooks(net, lambda _m, out: self.counter.add(out), types=self.types,
-                                                      modules=self.modules))
+        counter = self.counter
+        # In a cell several ReLUs read the same node tensor (the convs of a node's outgoing edges; the next cell's
+        # first convs read this cell's output): their patterns are equal, and a distinct count is unchanged by
+        # repeats, so each (activation, input tensor) is counted once. A weak reference and the tensor's version
+        # make sure it is the very same, unmodified tensor (an id alone can be reused once a tensor is freed).
+        seen: dict[tuple[type, str, int], tuple[weakref.ref[torch.Tensor], int]] = {}
+
+        def on_act(module: nn.Module, out: torch.Tensor, x: Any) -> None:
+            if type(module) in _ELEMENTWISE and isinstance(x, torch.Tensor):
+                k = (type(module), module.extra_repr(), id(x))
+                hit = seen.get(k)
+                if hit is not None and hit[0]() is x and hit[1] == x._version:
+                    counter.repeats += 1
+                    return
+                seen[k] = (weakref.ref(x), x._version)
+            counter.add(out)
+
+        hooked = stack.enter_context(activation_hooks(net, on_act, types=self.types, modules=self.modules,
+                                                      with_input=True))
+        stack.callback(seen.clear)
         if not hooked:
             names = "/".join(t.__name__ for t in self.types)
             raise ProxyInputError(f"SWAP needs {names} modules (nn.{names}), but {type(net).__name__} has none; "
