@@ -8,8 +8,9 @@ For each of ``--archs`` random NB201 archs (seeded), on the arch's own minibatch
 images from the shared data folder), back to back so that a change of machine load hits every phase alike:
 
 * ``floor``: one bare forward (train-mode BN, no grad) and one forward + task-loss backward, of a copy of the net;
-* ``alone``: each proxy by itself (``share=False``: its own copy of the net and its own passes; the arch's cache
-  cleared before each, so reg_swap does not reuse SWAP's count, nor flops the params' stats);
+* ``alone``: each proxy by itself (``share=False``: its own passes, on its own copy of the net unless the proxy is
+  read-only and borrows it; the arch's cache cleared before each, so reg_swap does not reuse SWAP's count, nor
+  flops the params' stats);
 * ``planned``: all proxies through the planner (``naslib_swap.proxies.planner``), which must give the same scores
   (checked, bit for bit; a mismatch is counted and printed).
 
@@ -257,8 +258,8 @@ def print_summary(s: dict[str, Any]) -> None:
               f"-> planned / sum of alone = {u['planned_over_sum_alone']:.3f}")
         print(f"  bare forward {u['forward']:.4f}, one forward + one backward {u['forward_backward']:.4f}; "
               f"planned / (forward + backward) = {u['planned_over_fwd_bwd']:.2f}")
-        print(f"  swap / bare forward = {u['swap_over_forward']:.2f}x (swap includes its copy of the net, "
-              f"{u['net_copy']:.4f}); arch build + batch {u['arch_inputs']:.3f}")
+        print(f"  swap / bare forward = {u['swap_over_forward']:.2f}x (read-only proxies borrow the net: a copy, "
+              f"{u['net_copy']:.4f}, is what the others pay); arch build + batch {u['arch_inputs']:.3f}")
         print(f"  forward-only shared pass (swap+nwot): no_grad {u['no_grad_fwd_pass']:.4f}, "
               f"inference_mode {u['inference_mode_fwd_pass']:.4f}")
     pk = s["peak_mib"]

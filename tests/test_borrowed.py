@@ -152,3 +152,12 @@ def test_swap_counts_a_repeated_activation_once(modify) -> None:
         count = run_pass(net, Batch(x, None), [tap])[0]
     assert count == reference_pattern_count(acts)
     assert tap.counter.repeats == (0 if modify else 1)
+
+
+def test_swap_under_inference_mode_counts_every_activation() -> None:
+    torch.manual_seed(0)
+    net, x = _Fork(False), torch.randn(16, 3, 8, 8)
+    tap = SwapTap()
+    with torch.inference_mode():
+        count = run_pass(net, Batch(x, None), [tap])[0]
+    assert tap.counter.repeats == 0 and count == run_pass(net, Batch(x, None), [SwapTap()])[0]

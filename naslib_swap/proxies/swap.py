@@ -81,7 +81,8 @@ class SwapTap(Tap):
         seen: dict[tuple[type, str, int], tuple[weakref.ref[torch.Tensor], int]] = {}
 
         def on_act(module: nn.Module, out: torch.Tensor, x: Any) -> None:
-            if type(module) in _ELEMENTWISE and isinstance(x, torch.Tensor):
+            # (an inference-mode tensor keeps no version, so an in-place change could not be seen: not skipped)
+            if type(module) in _ELEMENTWISE and isinstance(x, torch.Tensor) and not x.is_inference():
                 k = (type(module), module.extra_repr(), id(x))
                 hit = seen.get(k)
                 if hit is not None and hit[0]() is x and hit[1] == x._version:
