@@ -8,15 +8,23 @@ import pytest
 from conftest import NEEDS_DATA
 from naslib_swap.cli import main
 from naslib_swap.errors import NaslibSwapError
-from naslib_swap.suite.reproduce import TABLES, get_table, reproduce, tiny_scale, write_outputs
+from naslib_swap.suite.reproduce import TABLES, estimate, get_table, reproduce, tiny_scale, write_outputs
 
 
 @NEEDS_DATA
 @pytest.mark.slow
 def test_a_tiny_swap_fig4_produces_every_cell(tmp_path):
     db = tmp_path / "r.sqlite"
+    before = estimate("swap-fig4", tiny_scale(3), db)
+    assert not db.exists() and before["left_h"] is None  # nothing run, nothing written, nothing measured
+    assert all(r["stored"] == 0 and r["left"] == r["total"] > 0 for r in before["rows"])
     res = reproduce("swap-fig4", tiny_scale(3), db, progress=False)
     rows = res["rows"]
+    after = estimate("swap-fig4", tiny_scale(3), db)
+    assert after["left_h"] == 0 and all(r["left"] == 0 and r["stored"] == r["total"] for r in after["rows"])
+    assert all(r["each_s"] > 0 and r["basis"].startswith("store") for r in after["rows"])
+    more = estimate("swap-fig4", tiny_scale(3), db, archs=6)  # a larger draw: the rest costs what the store measured
+    assert more["left_h"] is not None and more["left_h"] > 0
     assert [(r["space"], r["dataset"], r["proxy"]) for r in rows] == \
         [(c.space, c.dataset, c.proxy) for c in TABLES["swap-fig4"].cells]
     for r in rows:
@@ -105,6 +113,10 @@ def test_a_tiny_search_table_produces_every_cell_and_resumes(tmp_path):
         assert 0 < r["test"] < 100 and 0 < r["val"] < 100 and r["options"]
     assert len({r["archs"] for r in rows}) == 1  # one search, evaluated on the three datasets
     again = reproduce("zcpt-tab2", tiny_scale(), db, progress=False)  # stored: nothing reruns
+    est = estimate("zcpt-tab2", tiny_scale(), db)
+    assert est["left_h"] == 0 and all(r["left"] == 0 and r["each_s"] > 0 for r in est["rows"])
+    est = estimate("zcpt-tab2", tiny_scale(), db, seeds=[0, 1])  # one more seed: priced by the stored searches
+    assert [r["left"] for r in est["rows"]] == [1] and est["left_h"] > 0
     assert [r["test"] for r in again["rows"]] == [r["test"] for r in rows] and again["cpu_s"] < 1.0
     text = write_outputs(res, tmp_path / "out")[0].read_text()
     assert text.count("| zc-pt |") == 3 and "94.03" in text
@@ -149,3 +161,14 @@ def test_lswag_tab1_reads_the_suite_files_when_the_store_has_no_scores(tmp_path)
     _store_search(db, "k", {"arch": "x"})  # a store another table's searches wrote: no scores table
     table, pool = _libra_table("nasbench201", "cifar100", db, None)
     assert pool.startswith("suite 13") and len(table) > 100
+
+
+def test_estimate_runs_nothing_and_says_what_is_unmeasured(tmp_path, capsys):
+    db = tmp_path / "none.sqlite"
+    est = estimate("teg-tab2", "quick", db)
+    assert not db.exists() and est["left_h"] is None
+    assert {r["what"] for r in est["rows"]} == {"teg-prune", "teg-reinforce", "teg-evolution"}
+    assert all(r["stored"] == 0 and r["left"] == r["total"] == 2 and r["each_s"] is None for r in est["rows"])
+    assert main(["reproduce", "zcpt-tab2", "--estimate", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "nothing run" in out and "not measured yet" in out and "hours left: unknown" in out and not db.exists()

@@ -67,6 +67,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default=None, help="cpu or cuda")
     p.add_argument("--data-root", default=None, help="shared data folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--estimate", action="store_true",
+                   help="run nothing: show what the store holds, what is left and the hours left on one worker, "
+                        "from the costs the store recorded")
     p.set_defaults(func=run)
 
 
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         SCALES,
         TABLES,
         ReproduceError,
+        estimate,
         get_scale,
         get_table,
         reproduce,
@@ -104,9 +108,27 @@ def run(args: argparse.Namespace) -> int:
     db = args.db or f"reproduce_{tab.name}_{scale.name}.sqlite"
     overrides = {"archs": args.archs, "seeds": parse_range(args.seeds) if args.seeds else None,
                  "device": args.device, "data_root": args.data_root, **engines}
+    if args.estimate:
+        return _print_estimate(estimate(tab, scale, db, protocol=args.protocol, **overrides))
     result = reproduce(tab, scale, db, protocol=args.protocol, progress=not args.no_progress,
                        log=lambda m: print(m, file=sys.stderr), **overrides)
     paths = write_outputs(result, args.out or f"reproduce_{tab.name}")
     print(paths[0].read_text())
     print("written: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _print_estimate(est: dict[str, Any]) -> int:
+    def num(v: Any, fmt: str) -> str:
+        return "-" if v is None else format(v, fmt)
+
+    print(f"{est['table']} at scale {est['scale']}, protocol {est['protocol']}, store {est['db']} (nothing run)")
+    rows = [{**r, "each_s": num(r["each_s"], ".2f"), "left_h": num(r["left_h"], ".2f")} for r in est["rows"]]
+    print_table(rows, ["part", "what", "seeds", "total", "stored", "left", "each_s", "left_h", "basis"])
+    if est["left_h"] is None:
+        print("\nhours left: unknown while a part has nothing measured (run a little of it first: --archs 5 for "
+              "a correlation table, --seeds 0 for a search table; then ask again)")
+    else:
+        print(f"\nhours left on one worker: {est['left_h']:.2f} (wall hours at the recorded load; N workers or Ray "
+              f"tasks divide it)")
     return 0

@@ -24,6 +24,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
@@ -357,6 +358,78 @@ def reproduce(table: str | Table, scale: str | Scale = "quick", db: str | Path =
     return {"table": tab.name, "kind": tab.kind, "title": tab.title, "reference": tab.reference, "note": tab.note,
             "scale": sc.name, "scale_description": sc.describe(tab.kind), "protocol": proto.name,
             "protocol_title": proto.title, "images_note": proto.images_note, "db": str(db), **body}
+
+
+def estimate(table: str | Table, scale: str | Scale = "quick", db: str | Path = "reproduce.sqlite", *,
+             protocol: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """How far a reproduction in ``db`` is and what the rest costs, without running or writing anything.
+
+    One row per part (a correlation table's space/task, a search table's method and dataset): how many units it
+    needs (arch x seed, or searches), how many the store holds, how many are left, the cost of one as the store
+    recorded it (wall seconds of one worker per arch, or CPU seconds per search, at the load of that time), and the
+    hours left on one worker. A part with work left and nothing measured yet says so (``left_h`` None): run a few
+    units first (``--archs 5``) and ask again. Never a guessed figure.
+    """
+    from .runner import progress_of
+
+    tab = table if isinstance(table, Table) else get_table(table)
+    sc = get_scale(scale)
+    proto = get_protocol(protocol or tab.protocol)
+    rows: list[dict[str, Any]] = []
+    if tab.kind == "correlation":
+        for (space, dataset), proxies in _groups(tab).items():
+            labels = _labels(proxies, proto.name, sc)
+            cfg = _task_config(space, dataset, list(labels.values()), proto.name, sc, overrides)
+            pr = progress_of(cfg, db)
+            each = None if any(v is None for v in pr["seconds_each"].values()) else sum(pr["seconds_each"].values())
+            left_h = None if pr["seconds_left"] is None else pr["seconds_left"] / 3600
+            rows.append({"part": f"{space}/{dataset}", "what": ", ".join(pr["labels"]),
+                         "seeds": ",".join(map(str, pr["seeds"])), "total": pr["units"], "stored": pr["done"],
+                         "left": pr["left"], "each_s": each, "left_h": left_h,
+                         "basis": f"store: {min(pr['measured'].values())} units" if each is not None else
+                         "not measured yet"})
+    elif tab.kind == "search":
+        device = overrides.get("device") or "cpu"
+        space = tab.cells[0].space
+        stored = _stored_searches_ro(db)
+
+        def setting(key: str) -> str:  # a search's settings without its seed: searches that cost alike
+            return json.dumps({k: v for k, v in json.loads(key).items() if k != "seed"}, sort_keys=True)
+
+        costs: dict[str, list[float]] = {}
+        for k, rec in stored.items():
+            costs.setdefault(setting(k), []).append(float(rec["cpu_s"]))
+        parts: dict[tuple[str, str], list[str]] = {}
+        for method, dataset, seed, opts, budget in _search_plan(tab, sc, proto.name, overrides):
+            parts.setdefault((method, dataset), []).append(_search_key(space, method, dataset, seed, opts, budget,
+                                                                       device))
+        for (method, dataset), keys in parts.items():
+            measured = costs.get(setting(keys[0]), [])
+            each = float(np.mean(measured)) if measured else None
+            left = sum(k not in stored for k in keys)
+            rows.append({"part": f"{space}/{dataset}", "what": method, "seeds": "", "total": len(keys),
+                         "stored": len(keys) - left, "left": left, "each_s": each,
+                         "left_h": (left * each / 3600) if each is not None else (0.0 if not left else None),
+                         "basis": f"store: {len(measured)} searches (CPU s)" if measured else "not measured yet"})
+    else:
+        rows.append({"part": "stored scores", "what": "LIBRA fits (no nets)", "seeds": "", "total": len(tab.cells),
+                     "stored": 0, "left": len(tab.cells), "each_s": None, "left_h": 0.0,
+                     "basis": "seconds of CPU: no network is scored"})
+    known = [r["left_h"] for r in rows if r["left"]]
+    total = None if any(h is None for h in known) else float(sum(h for h in known if h is not None))
+    return {"table": tab.name, "kind": tab.kind, "scale": sc.name, "protocol": proto.name, "db": str(db),
+            "rows": rows, "left_h": total}
+
+
+def _stored_searches_ro(db: str | Path) -> dict[str, dict[str, Any]]:
+    """The stored searches of ``db``, read without creating or changing anything."""
+    if not Path(db).is_file():
+        return {}
+    with contextlib.closing(sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)) as con:
+        found = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (_SEARCH_TABLE,)).fetchone()
+        if found is None:
+            return {}
+        return {k: json.loads(r) for k, r in con.execute(f"SELECT key, record FROM {_SEARCH_TABLE}")}
 
 
 def _reproduce_correlation(tab: Table, sc: Scale, protocol: str, db: str | Path, progress: bool,

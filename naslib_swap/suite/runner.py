@@ -26,6 +26,7 @@ import math
 import multiprocessing as mp
 import os
 import socket
+import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -197,6 +198,44 @@ def run_correlation(cfg: dict[str, Any], db_path: str | Path, *, progress: bool 
     fails = st.load_failures(db_path, cfg["space"], cfg["dataset"])
     summary["failures"] = int(fails.seed.isin(cfg["seeds"]).sum())
     return summary
+
+
+def progress_of(cfg: dict[str, Any], db_path: str | Path) -> dict[str, Any]:
+    """What a run of the resolved ``cfg`` into ``db_path`` has done and has left, and what the rest will cost;
+    nothing is run or written (the store is opened read-only, and need not exist).
+
+    Returns ``units`` (distinct (seed, arch) pairs), ``done`` (units with every per-arch proxy stored), ``left``,
+    ``evals_left`` (per label: units still lacking it), ``seconds_each`` (per label: the mean wall seconds the store
+    recorded for it on this space/dataset, one worker, the load of that time included; ``None`` where it holds none)
+    with ``measured`` (how many stored scores each mean is over), and ``seconds_left`` (the sum of evals left times
+    seconds each, on one worker; ``None`` when a label left to score has no measurement in the store).
+    """
+    space = get_space(cfg["space"])
+    cfg["dataset"] = space.check_dataset(cfg["dataset"])
+    _labels, leaf, samples = plan(cfg)
+    stored: dict[tuple[int, str], set[str]] = {}
+    total = dict.fromkeys(leaf, 0.0)
+    count = dict.fromkeys(leaf, 0)
+    db = Path(db_path)
+    if db.is_file():
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+            has = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='scores'").fetchone()
+            rows = con.execute("SELECT seed, arch, proxy, seconds FROM scores WHERE space=? AND dataset=?",
+                               (cfg["space"], cfg["dataset"])).fetchall() if has else []
+        for seed, arch, proxy, seconds in rows:
+            stored.setdefault((int(seed), arch), set()).add(proxy)
+            if proxy in total:
+                total[proxy] += float(seconds)
+                count[proxy] += 1
+    units = list(dict.fromkeys((seed, a) for seed, archs in samples.items() for a in archs))
+    evals_left = {lab: sum(lab not in stored.get(u, ()) for u in units) for lab in leaf}
+    each = {lab: (total[lab] / count[lab] if count[lab] else None) for lab in leaf}
+    known = all(each[lab] is not None for lab in leaf if evals_left[lab])
+    done = sum(all(lab in stored.get(u, ()) for lab in leaf) for u in units)
+    return {"space": cfg["space"], "dataset": cfg["dataset"], "labels": leaf, "seeds": list(samples),
+            "units": len(units), "done": done, "left": len(units) - done, "evals_left": evals_left,
+            "seconds_each": each, "measured": count,
+            "seconds_left": sum(evals_left[lab] * (each[lab] or 0.0) for lab in leaf) if known else None}
 
 
 def shard_of(samples: dict[int, list[str]], shard: Sequence[int] | None) -> dict[int, list[str]]:
