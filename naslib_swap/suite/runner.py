@@ -206,7 +206,8 @@ def progress_of(cfg: dict[str, Any], db_path: str | Path) -> dict[str, Any]:
 
     Returns ``units`` (distinct (seed, arch) pairs), ``done`` (units with every per-arch proxy stored), ``left``,
     ``evals_left`` (per label: units still lacking it), ``seconds_each`` (per label: the mean wall seconds the store
-    recorded for it on this space/dataset, one worker, the load of that time included; ``None`` where it holds none)
+    recorded for it on this space/dataset, one worker, the load of that time included; a shared pass is recorded
+    split equally among the proxies it served; ``None`` where it holds none)
     with ``measured`` (how many stored scores each mean is over), and ``seconds_left`` (the sum of evals left times
     seconds each, on one worker; ``None`` when a label left to score has no measurement in the store).
     """
