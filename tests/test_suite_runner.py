@@ -11,7 +11,7 @@ from naslib_swap.data.groundtruth import has_data
 from naslib_swap.registry import PROXIES, register_population_proxy
 from naslib_swap.suite.config import resolve
 from naslib_swap.suite.export import export_naslib, read_naslib_zc
-from naslib_swap.suite.runner import run_correlation
+from naslib_swap.suite.runner import progress_of, run_correlation
 from naslib_swap.suite.sampler import sample_archs, suite_keys
 from naslib_swap.suite.store import load_baselines, load_scores, load_truth
 
@@ -54,6 +54,24 @@ def test_resume_recomputes_nothing(small_db):
     summary = run_correlation(tiny_cfg(), db, progress=False)
     assert summary["units_run"] == 0
     assert load_scores(db).equals(before)
+
+
+def test_progress_of_counts_units_and_prices_the_rest_without_writing(small_db, tmp_path, capsys):
+    db, _ = small_db
+    stamp = db.stat().st_mtime_ns
+    done = progress_of(tiny_cfg(), db)
+    assert done["left"] == 0 and done["done"] == done["units"] > 0 and done["seconds_left"] == 0
+    assert done["measured"]["swap"] == done["units"] and done["seconds_each"]["swap"] > 0
+    more = progress_of(tiny_cfg(archs=6), db)  # a longer draw starts with the shorter one: the first 3 are done
+    assert more["done"] == done["units"] and more["left"] > 0 and more["seconds_left"] > 0
+    fresh = progress_of(tiny_cfg(proxies=["params", "swap", "nwot"]), db)  # nwot never ran here: no price
+    assert fresh["evals_left"]["nwot"] == fresh["units"] and fresh["seconds_left"] is None
+    assert db.stat().st_mtime_ns == stamp and not (tmp_path / "none.sqlite").exists()
+    assert progress_of(tiny_cfg(), tmp_path / "none.sqlite")["done"] == 0 and not (tmp_path / "none.sqlite").exists()
+    assert main(["correlate", "--space", SPACE, "--dataset", DATASET, "--proxies", "params,swap", "--seeds", "9000",
+                 "--archs", "3", "--batch-size", "4", "--db", str(db), "--estimate"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing run" in out and "0 left" in out and "hours left on one worker: 0.00" in out
 
 
 @pytest.mark.slow

@@ -37,12 +37,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_scale_flags(p)
     add_protocol(p, default=None)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--estimate", action="store_true",
+                   help="run nothing: show what the store holds for this run, what is left and the hours left on one "
+                        "worker at the costs the store recorded")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. archs=200 threads=2")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..suite.runner import run_correlation, summary_rows
+    from ..suite.runner import progress_of, run_correlation, summary_rows
 
     if args.baselines is not None and "=" in args.baselines:  # `--baselines archs=5`: the bare flag, an override
         args.overrides = [args.baselines, *args.overrides]
@@ -57,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         "protocol": args.protocol,
     }
     cfg = resolve(args.config, flags, args.overrides)
+    if args.estimate:
+        return _print_progress(progress_of(cfg, args.db), args.db, args.format)
     summary = run_correlation(cfg, args.db, progress=not args.no_progress)
     if args.format == "json":
         print_json(_json(summary))
@@ -75,6 +80,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nground truth '{metric}': {src}  (raw signed Spearman, NaN/inf scores -> -1e8 as the suite)")
         print_table(summary_rows(summary, metric),
                     ["proxy", "kind", "seeds", "n", "nan", "spearman", "kendall", "pearson", "s/arch"])
+    return 0
+
+
+def _print_progress(pr: dict[str, Any], db: str, fmt: str) -> int:
+    if fmt == "json":
+        print_json(pr)
+        return 0
+    print(f"{pr['space']}/{pr['dataset']}, seeds {','.join(map(str, pr['seeds']))}, store {db} (nothing run): "
+          f"{pr['units']} distinct (seed, arch) units, {pr['done']} complete, {pr['left']} left")
+    rows = [{"proxy": lab, "left": pr["evals_left"][lab], "measured": pr["measured"][lab],
+             "s each": "-" if pr["seconds_each"][lab] is None else f"{pr['seconds_each'][lab]:.3f}"}
+            for lab in pr["labels"]]
+    print_table(rows, ["proxy", "left", "measured", "s each"])
+    if pr["seconds_left"] is None:
+        print("hours left: unknown while a proxy with work left has nothing measured in the store (run a few archs "
+              "first, e.g. --archs 5, then ask again)")
+    else:
+        print(f"hours left on one worker: {pr['seconds_left'] / 3600:.2f} (wall hours at the recorded load; "
+              f"--workers N divides it)")
     return 0
 
 
