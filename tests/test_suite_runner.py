@@ -56,6 +56,19 @@ def test_resume_recomputes_nothing(small_db):
     assert load_scores(db).equals(before)
 
 
+def test_baselines_follow_every_seed_of_a_finished_store(tmp_path):
+    """A store whose baselines came with one seed gets the others' when a finished run asks for more seeds."""
+    db = tmp_path / "b.sqlite"
+    run_correlation(tiny_cfg(seeds=[9000, 9001], baselines=False), db, progress=False)
+    run_correlation(tiny_cfg(seeds=[9000]), db, progress=False)  # baselines of seed 9000's archs only
+    summary = run_correlation(tiny_cfg(), db, progress=False)  # nothing left to score: still the baselines
+    assert summary["units_run"] == 0
+    keys = suite_keys(SPACE, DATASET)
+    drawn = {a for s in (9000, 9001) for a in sample_archs(keys, 3, s, space=SPACE)}
+    from naslib_swap.suite.baselines import baseline_scores
+    assert set(load_baselines(db).arch) == set(baseline_scores(SPACE, DATASET, drawn).arch) and len(drawn) > 3
+
+
 def test_progress_of_counts_units_and_prices_the_rest_without_writing(small_db, tmp_path, capsys):
     db, _ = small_db
     stamp = db.stat().st_mtime_ns

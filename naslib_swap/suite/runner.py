@@ -309,9 +309,14 @@ def _finished(cfg: dict[str, Any], db: Path, space: Any, chash: str, labels: lis
         if any(m not in have and _truth(space, cfg["dataset"], m, all_archs, cfg["data_root"])[0]
                for m in cfg["truth_metrics"]):
             return False
-        if uses_file_baselines(cfg) and store.frame("SELECT COUNT(*) AS n FROM baselines WHERE space=? AND dataset=?",
-                                            (cfg["space"], cfg["dataset"])).n.iloc[0] == 0:
-            return False
+        if uses_file_baselines(cfg):
+            # every drawn arch the suite's files score must be stored, not just some: a store whose first run drew
+            # other seeds (or ran without --baselines) holds only those archs' baselines
+            stored = set(store.frame("SELECT DISTINCT arch FROM baselines WHERE space=? AND dataset=?",
+                                     (cfg["space"], cfg["dataset"])).arch)
+            lacking = [a for a in all_archs if a not in stored]
+            if lacking and not baseline_scores(cfg["space"], cfg["dataset"], lacking, cfg["data_root"]).empty:
+                return False
     return True
 
 
