@@ -579,7 +579,7 @@ def evaluate(db_path: str | Path, space: str, dataset: str, *, labels: Iterable[
     meta = meta[(meta.space == space) & (meta.dataset == dataset)]
     ours = list(labels) if labels is not None else sorted(set(scores.proxy))
     out: dict[str, Any] = {"space": space, "dataset": dataset, "truth": {}, "results": {},
-                           "sources": {p: s for p, s in zip(meta.proxy, meta.source)},
+                           "sources": {p: s for p, s in zip(meta.proxy, meta.source) if p in ours},
                            "baseline_source": baseline_source(space, dataset) if len(bl) else None,
                            "seconds_per_arch": {}}
     for p in ours:
