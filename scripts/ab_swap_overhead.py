@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 import naslib_swap.proxies.base as base
+import naslib_swap.proxies.passes as passes
 import naslib_swap.proxies.swap as swap_module
 from naslib_swap.scoring import ArchScorer
 
@@ -57,16 +58,16 @@ def main() -> None:
 
         def before() -> tuple[float, Any]:
             ctx = fresh()
-            kinds, borrowable = swap_module._ELEMENTWISE, base.borrowable
+            kinds, borrowable = swap_module._ELEMENTWISE, passes.borrowable
             swap_module._ELEMENTWISE = ()
-            setattr(base, "borrowable", lambda net, device: False)
+            setattr(passes, "borrowable", lambda net, device: False)
             try:
                 t = time.process_time()
                 value = base.compute_proxy("swap", inputs.net, batch, ctx)
                 return time.process_time() - t, value
             finally:
                 swap_module._ELEMENTWISE = kinds
-                setattr(base, "borrowable", borrowable)
+                setattr(passes, "borrowable", borrowable)
 
         values = {}
         for name, fn in (("forward", forward), ("now", now), ("before", before))[::1 if i % 2 == 0 else -1]:

@@ -13,37 +13,16 @@ import torch
 import torch.nn as nn
 
 import naslib_swap.proxies.base as base
-import naslib_swap.proxies.planner as planner
+import naslib_swap.proxies.passes as passes
+from conftest import ARCHS, TINY, SyntheticNB201
 from naslib_swap.errors import ProxyInputError
 from naslib_swap.proxies.hooks import reference_pattern_count
 from naslib_swap.proxies.passes import PassOutput, Tap, borrowable, borrowed, run_pass
 from naslib_swap.proxies.swap import SwapTap
 from naslib_swap.scoring import ArchScorer
-from naslib_swap.spaces.nasbench201 import NasBench201
 from naslib_swap.types import Batch
 
-TINY = {"width": 4, "cells": 1}
-ARCHS = ["(2, 3, 4, 0, 2, 3)", "(0, 2, 2, 1, 3, 4)"]
-
-
-class SyntheticNB201(NasBench201):
-    """NB201 nets on synthetic 16x16 images (no data folder needed), as in test_planner.py."""
-
-    def make_batches(self, dataset, sizes, generator, *, data_root=None, device="cpu"):
-        return [Batch(torch.randn(s, 3, 16, 16, generator=generator).to(device),
-                      torch.randint(0, 10, (s,), generator=generator).to(device), nn.CrossEntropyLoss(), 10,
-                      "synthetic N(0,1) images") for s in sizes]
-
-
 READ_ONLY = ["swap", "reg_swap", "nwot", "l2_norm", "lswag[interval=(0,10)]", "lswag[interval=(0,10),bn_mode=eval]"]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _snapshot(net: nn.Module) -> tuple[dict[str, torch.Tensor], list[tuple[bool, bool | None]]]:
@@ -64,8 +43,7 @@ def _scores(labels: list[str], share: bool) -> dict[str, float]:
 @pytest.mark.parametrize("share", [False, True])
 def test_borrowing_gives_the_scores_of_a_copy(share, monkeypatch) -> None:
     borrowed_scores = _scores(READ_ONLY, share)
-    monkeypatch.setattr(base, "borrowable", lambda net, device: False)
-    monkeypatch.setattr(planner, "borrowable", lambda net, device: False)
+    monkeypatch.setattr(passes, "borrowable", lambda net, device: False)
     assert _scores(READ_ONLY, share) == borrowed_scores
 
 

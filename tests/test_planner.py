@@ -11,26 +11,13 @@ import pytest
 import torch
 import torch.nn as nn
 
+from conftest import ARCHS, TINY, SyntheticNB201
 from naslib_swap.proxies.base import ProxyCall, ProxyContext, compute_proxy
 from naslib_swap.proxies.passes import run_pass
 from naslib_swap.proxies.planner import plan
 from naslib_swap.registry import Need, get_proxy, list_proxies
 from naslib_swap.scoring import ArchScorer
-from naslib_swap.spaces.nasbench201 import NasBench201
 from naslib_swap.types import Batch
-
-TINY = {"width": 4, "cells": 1}
-ARCHS = ["(2, 3, 4, 0, 2, 3)", "(0, 2, 2, 1, 3, 4)"]
-
-
-class SyntheticNB201(NasBench201):
-    """NB201 nets on synthetic 16x16 images (the test needs no data folder)."""
-
-    def make_batches(self, dataset, sizes, generator, *, data_root=None, device="cpu"):
-        return [Batch(torch.randn(s, 3, 16, 16, generator=generator).to(device),
-                      torch.randint(0, 10, (s,), generator=generator).to(device), nn.CrossEntropyLoss(), 10,
-                      "synthetic N(0,1) images") for s in sizes]
-
 
 PER_ARCH = [n for n in list_proxies() if not get_proxy(n).needs_population]
 # the expensive ones on small settings (the same options alone and together)

@@ -11,7 +11,7 @@ from naslib_swap.data.groundtruth import has_data
 from naslib_swap.registry import PROXIES, register_population_proxy
 from naslib_swap.suite.config import resolve
 from naslib_swap.suite.export import export_naslib, read_naslib_zc
-from naslib_swap.suite.runner import progress_of, run_correlation
+from naslib_swap.suite.runner import evaluate, progress_of, run_correlation
 from naslib_swap.suite.sampler import sample_archs, suite_keys
 from naslib_swap.suite.store import load_baselines, load_scores, load_truth
 
@@ -46,6 +46,11 @@ def test_rows_and_summary(small_db):
     assert val["nwot"]["kind"] == "suite"  # the 13 baselines ride along
     assert "stand-in" in summary["sources"]["swap"]  # ImageNet16-120 images are a named stand-in
     assert set(load_truth(db).metric) == {"val", "test"}
+
+
+def test_evaluate_names_the_images_of_the_reported_proxies_only(small_db):
+    db, _ = small_db
+    assert set(evaluate(db, SPACE, DATASET, labels=["swap"])["sources"]) == {"swap"}  # the store also holds params
 
 
 def test_resume_recomputes_nothing(small_db):

@@ -9,7 +9,6 @@ Population proxies (a score that depends on the other archs scored) run through 
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -24,7 +23,7 @@ from ..registry import ProxySpec, get_proxy
 from ..rng import make_generator
 from ..sizes import sampled_param_counts
 from ..types import Batch
-from .passes import borrowable, borrowed
+from .passes import pass_net
 
 __all__ = ["Batch", "PopulationScore", "ProxyCall", "ProxyContext", "apply_protocol", "check_call", "compute_proxy",
            "resolve_options"]
@@ -270,20 +269,12 @@ def compute_proxy(
     bn_mode = call.options.get("bn_mode") or spec.bn_mode
     opts = resolve_options(spec, call.proxy_options(), ctx.option_defaults.get(spec.name))
     batch = batch.to(ctx.device)
-    if copy_net and _reads_only(spec, ctx, opts) and borrowable(net, ctx.device):
-        with borrowed(net, bn_mode == "train") as model:  # with these options the proxy changes nothing: no copy
-            return _run(spec, model, batch, ctx, opts)
-    model = copy.deepcopy(net) if copy_net else net
-    model = model.to(ctx.device)
-    model.train(bn_mode == "train")
-    return _run(spec, model, batch, ctx, opts)
-
-
-def _run(spec: ProxySpec, model: nn.Module, batch: Batch, ctx: ProxyContext, opts: dict[str, Any]) -> float:
-    if spec.needs_grad:
-        return float(spec.fn(model, batch, ctx, **opts))
-    with torch.no_grad():
-        return float(spec.fn(model, batch, ctx, **opts))
+    read_only = copy_net and _reads_only(spec, ctx, opts)  # with these options the proxy changes nothing: no copy
+    with pass_net(net, ctx.device, bn_mode == "train", read_only=read_only, copy_net=copy_net) as model:
+        if spec.needs_grad:
+            return float(spec.fn(model, batch, ctx, **opts))
+        with torch.no_grad():
+            return float(spec.fn(model, batch, ctx, **opts))
 
 
 def _reads_only(spec: ProxySpec, ctx: ProxyContext, opts: dict[str, Any]) -> bool:

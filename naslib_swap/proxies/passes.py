@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterator, Literal, Sequence
@@ -156,6 +157,21 @@ def borrowed(net: nn.Module, train: bool) -> Iterator[nn.Module]:
             bn.track_running_stats = True
         for module, mode in modes:
             module.training = mode
+
+
+@contextlib.contextmanager
+def pass_net(net: nn.Module, device: torch.device | str, train: bool, *, read_only: bool,
+             copy_net: bool = True) -> Iterator[nn.Module]:
+    """The net a proxy or a shared pass runs on: the caller's own (:func:`borrowed`) when everything it runs is
+    read-only and the net can be borrowed, else a deep copy (``copy_net=False``: the net itself), on ``device`` and
+    in train or eval BN mode."""
+    if copy_net and read_only and borrowable(net, device):
+        with borrowed(net, train) as model:
+            yield model
+        return
+    model = (copy.deepcopy(net) if copy_net else net).to(device)
+    model.train(train)
+    yield model
 
 
 def run_pass(net: nn.Module, batch: Batch, taps: Sequence[Tap],

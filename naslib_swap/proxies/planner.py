@@ -16,7 +16,6 @@ Example:
 """
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -25,7 +24,7 @@ import torch.nn as nn
 
 from ..types import Batch
 from .base import ProxyCall, ProxyContext, check_call, compute_proxy, resolve_options
-from .passes import Tap, borrowable, borrowed, run_pass
+from .passes import Tap, pass_net, run_pass
 
 
 @dataclass
@@ -95,13 +94,8 @@ def run_step(step: Step, calls: Sequence[ProxyCall], net: nn.Module, batch: Batc
         check_call(calls[i], batch, c)  # validate first: a refused call fails before any pass runs
     t0 = time.perf_counter()
     device = ctxs[0].device
-    if all(t.read_only for t in step.taps) and borrowable(net, device):
-        with borrowed(net, step.bn_mode == "train") as model:  # nothing changes the net: no copy needed
-            values = run_pass(model, batch.to(device), step.taps)
-    else:
-        model = copy.deepcopy(net).to(device)
-        model.train(step.bn_mode == "train")
+    # one copy of the net for the pass (none when every tap is read-only); it goes before the next step
+    with pass_net(net, device, step.bn_mode == "train", read_only=all(t.read_only for t in step.taps)) as model:
         values = run_pass(model, batch.to(device), step.taps)
-        del model  # the copy, its activations and gradients go before the next step
     share = (time.perf_counter() - t0) / len(step.jobs)
     return [(float(v), share) for v in values]

@@ -391,7 +391,7 @@ def estimate(table: str | Table, scale: str | Scale = "quick", db: str | Path = 
     elif tab.kind == "search":
         device = overrides.get("device") or "cpu"
         space = tab.cells[0].space
-        stored = _stored_searches_ro(db)
+        stored = _stored_searches(db)
 
         def setting(key: str) -> str:  # a search's settings without its seed: searches that cost alike
             return json.dumps({k: v for k, v in json.loads(key).items() if k != "seed"}, sort_keys=True)
@@ -419,17 +419,6 @@ def estimate(table: str | Table, scale: str | Scale = "quick", db: str | Path = 
     total = None if any(h is None for h in known) else float(sum(h for h in known if h is not None))
     return {"table": tab.name, "kind": tab.kind, "scale": sc.name, "protocol": proto.name, "db": str(db),
             "rows": rows, "left_h": total}
-
-
-def _stored_searches_ro(db: str | Path) -> dict[str, dict[str, Any]]:
-    """The stored searches of ``db``, read without creating or changing anything."""
-    if not Path(db).is_file():
-        return {}
-    with contextlib.closing(sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)) as con:
-        found = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (_SEARCH_TABLE,)).fetchone()
-        if found is None:
-            return {}
-        return {k: json.loads(r) for k, r in con.execute(f"SELECT key, record FROM {_SEARCH_TABLE}")}
 
 
 def _reproduce_correlation(tab: Table, sc: Scale, protocol: str, db: str | Path, progress: bool,
@@ -551,10 +540,13 @@ def _search_key(space: str, method: str, dataset: str, seed: int, opts: Mapping[
 
 
 def _stored_searches(db: str | Path) -> dict[str, dict[str, Any]]:
+    """The stored searches of ``db``, read without creating or changing anything (``_store_search`` writes)."""
     if not Path(db).is_file():
         return {}
-    with sqlite3.connect(db) as con:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {_SEARCH_TABLE} (key TEXT PRIMARY KEY, record TEXT NOT NULL)")
+    with contextlib.closing(sqlite3.connect(f"file:{Path(db)}?mode=ro", uri=True)) as con:
+        found = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (_SEARCH_TABLE,)).fetchone()
+        if found is None:
+            return {}
         return {k: json.loads(r) for k, r in con.execute(f"SELECT key, record FROM {_SEARCH_TABLE}")}
 
 
