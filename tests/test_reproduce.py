@@ -172,3 +172,40 @@ def test_estimate_runs_nothing_and_says_what_is_unmeasured(tmp_path, capsys):
     assert main(["reproduce", "zcpt-tab2", "--estimate", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "nothing run" in out and "not measured yet" in out and "hours left: unknown" in out and not db.exists()
+
+
+def test_only_selects_parts_by_wildcard_and_names_the_selection(capsys):
+    from naslib_swap.suite.reproduce import select_cells
+
+    fig4 = TABLES["swap-fig4"]
+    nb201 = select_cells(fig4, ["nasbench201"])
+    assert {c.space for c in nb201.cells} == {"nasbench201"} and len(nb201.cells) == 6
+    assert "only the cells of nasbench201/* (6 of 10)" in nb201.note
+    c100 = select_cells(fig4, ["*/cifar100", "nasbench301/cifar10"])
+    assert [(c.space, c.dataset) for c in c100.cells] == [("nasbench201", "cifar100")] * 2 + \
+        [("nasbench301", "cifar10")] * 2
+    assert select_cells(fig4, ["*"]) is fig4  # everything selected: the table itself
+    with pytest.raises(NaslibSwapError, match="its parts: nasbench201/cifar10, nasbench201/cifar100"):
+        select_cells(fig4, ["nasbench999"])
+    assert main(["reproduce", "swap-fig4", "--only", "nasbench201/cifar1000", "--estimate"]) == 2
+    err = capsys.readouterr().err
+    assert "matches no cell of swap-fig4" in err and len(err.strip().splitlines()) == 1
+
+
+def test_reinits_caps_the_protocol_and_says_so(capsys):
+    from naslib_swap.suite.reproduce import _labels, cap_reinits, get_scale
+
+    paper = get_scale("paper")
+    assert "reinits=32" in _labels(["reg_swap"], "swap-paper", paper)["reg_swap"]
+    capped = cap_reinits(paper, 4)
+    label = _labels(["reg_swap"], "swap-paper", capped)["reg_swap"]
+    assert "reinits=4" in label and "init='normal'" in label  # the cap changes only the inits
+    assert "capped at 4" in capped.describe("correlation") and paper.max_reinits is None  # the scale is not mutated
+    assert "reinits" not in _labels(["swap"], "suite", capped)["swap"]  # a protocol without re-inits is untouched
+    for bad in (0, -1, True):
+        with pytest.raises(NaslibSwapError, match="whole number >= 1"):
+            cap_reinits(paper, bad)
+    assert main(["reproduce", "swap-fig4", "--reinits", "0", "--estimate"]) == 2
+    assert "whole number >= 1" in capsys.readouterr().err
+    assert main(["reproduce", "teg-tab2", "--reinits", "2", "--estimate"]) == 2
+    assert "correlation tables" in capsys.readouterr().err

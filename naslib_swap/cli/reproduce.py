@@ -6,7 +6,7 @@ import sys
 from typing import Any
 
 from ..errors import NaslibSwapError
-from ..grammar import parse_range
+from ..grammar import parse_range, split_list
 from ._common import PROTOCOL_HELP, print_table
 
 BACKENDS = ("serial", "workers", "ray")
@@ -57,6 +57,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="override archs per seed for every task (LIBRA tables: archs per fit / eval sample)")
     p.add_argument("--seeds", default=None,
                    help="override the seeds, e.g. 9000-9001 (search tables: the search seeds; LIBRA: the eval seeds)")
+    p.add_argument("--only", default=None,
+                   help="run and print only these parts, comma-separated space/task wildcards, e.g. nasbench201 or "
+                        "nasbench201/cifar10,*/cifar100")
+    p.add_argument("--reinits", type=int, default=None,
+                   help="cap every protocol's re-initialisations at N (e.g. 4 for swap-paper's 32 on a CPU; the cap "
+                        "shows in the labels and the table)")
     p.add_argument("--workers", type=int, default=None,
                    help="local processes per task (correlation tables; default 1, or 2 with --backend workers)")
     p.add_argument("--backend", choices=BACKENDS, default=None,
@@ -79,10 +85,12 @@ def run(args: argparse.Namespace) -> int:
         SCALES,
         TABLES,
         ReproduceError,
+        cap_reinits,
         estimate,
         get_scale,
         get_table,
         reproduce,
+        select_cells,
         write_outputs,
     )
 
@@ -98,6 +106,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.table:
         raise ReproduceError("no table given; name one (e.g. swap-fig4) or pass --list", param="table")
     tab, scale = get_table(args.table), get_scale(args.scale)
+    if args.only is not None:
+        tab = select_cells(tab, split_list(args.only))
+    if args.reinits is not None:
+        if tab.kind != "correlation":
+            raise ReproduceError(f"--reinits caps the proxies' re-initialisations of correlation tables; {tab.name} "
+                                 f"is a {tab.kind} table: drop it", param="reinits")
+        scale = cap_reinits(scale, args.reinits)
     engines = backend_overrides(args.backend, args.workers, args.address, args.cpus_per_task)
     if tab.kind != "correlation" and (args.backend or args.workers):
         raise ReproduceError(f"--backend/--workers drive the runner of correlation tables; {tab.name} is a "
