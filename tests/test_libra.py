@@ -185,3 +185,31 @@ def test_the_fit_check_rule_keeps_the_third_pick_only_when_it_helps_on_the_fit_s
     assert "fit-check" in RULES
     with pytest.raises(LibraError, match="unknown LIBRA rule 'best'; known: paper, fit-check, fit-check-all, two"):
         libra_select(helps, ["a", "b"], rule="best")
+
+
+@pytest.mark.skipif(not has_data(), reason="shared data folder (../shared/data) not found")
+def test_require_compares_pools_on_the_same_archs(tmp_path, capsys) -> None:
+    from naslib_swap.cli import main
+    from naslib_swap.ensemble.libra import suite_table
+    from naslib_swap.suite.store import Store
+
+    base = suite_table("nasbench201", "ImageNet16-120").iloc[:90]
+    rng = np.random.default_rng(0)
+    db = tmp_path / "r.sqlite"
+    with Store(db) as st:
+        for i, (arch, row) in enumerate(base.iterrows()):
+            scores = [("wide", float(row["val_accuracy"] + rng.normal()), 0.1)]
+            if i < 60:  # a dearer proxy scored on two thirds of the archs only
+                scores.append(("narrow", float(row["val_accuracy"] + 3 * rng.normal()), 0.1))
+            st.write_arch("nasbench201", "ImageNet16-120", 9000, arch, scores, version="0", config_hash="h",
+                          source="test")
+    common = ["libra", "--space", "nasbench201", "--dataset", "ImageNet16-120", "--db", str(db), "--archs", "40",
+              "--eval-seeds", "9001", "--format", "json"]
+    assert main(common + ["--pool", "wide,nwot,params"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_fit"] == 40  # 90 archs: full samples of 40
+    assert main(common + ["--pool", "wide,nwot,params", "--require", "narrow"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_fit"] == out["n_eval"] == 30  # only the 60 archs with every score: halved, 30 + 30
+    assert main(common + ["--require", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "--require names nope" in err and "narrow" in err and len(err.strip().splitlines()) == 1

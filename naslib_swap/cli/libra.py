@@ -37,6 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-seeds", default="9001-9004", help="e.g. 9001-9004 (samples disjoint from the fit sample)")
     p.add_argument("--pool", default=None, help="comma-separated candidate proxies (default: every proxy in the table)")
     p.add_argument("--archs", type=int, default=1000, help="archs per sample (default 1000)")
+    p.add_argument("--require", default=None,
+                   help="comma-separated proxies: keep only the archs that have a score for each (to compare pools "
+                        "on the same table, e.g. --require lswag,zico with and without them in --pool)")
     p.add_argument("--tolerance", type=float, default=None,
                    help="Spearman window below the best proxy "
                         "(default 0.1; 0.2 for micro autoencoder, macro room_layout)")
@@ -60,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
                             baselines=not args.no_baselines)
     else:
         table = suite_table(args.space, args.dataset, args.data_root)
+    if args.require:
+        table = _require(table, split_list(args.require))
     pool = pool_arg or [c for c in table.columns if c != TARGET]
     tol = args.tolerance if args.tolerance is not None else default_tolerance(args.space, args.dataset)
     res: dict[str, Any] = {"space": args.space, "dataset": args.dataset, "source": args.db or "suite baselines",
@@ -92,3 +97,17 @@ def run(args: argparse.Namespace) -> int:
         "held-out labels: an upper reference, not a method). held-out: Spearman on samples of archs outside the fit "
         "sample; same-sample: on the fit sample (the paper's protocol).", width=118))
     return 0
+
+
+def _require(table: Any, names: list[str]) -> Any:
+    """The rows of ``table`` with a finite score for every proxy of ``names`` (each must be a column)."""
+    missing = [n for n in names if n not in table.columns]
+    if missing:
+        have = ", ".join(c for c in table.columns if c != TARGET)
+        raise NaslibSwapError(f"--require names {', '.join(missing)}, not in this table; it has: {have}",
+                              param="require")
+    kept = table.dropna(subset=names)
+    if len(kept) < 3:
+        raise NaslibSwapError(f"only {len(kept)} archs have every score of --require {','.join(names)}; score more "
+                              f"archs with those proxies first", param="require")
+    return kept
