@@ -330,7 +330,8 @@ def select_cells(table: Table, patterns: Sequence[str]) -> Table:
     for pat in pats:
         if not any(fnmatchcase(_part(c), pat) for c in table.cells):
             parts = ", ".join(dict.fromkeys(_part(c) for c in table.cells))
-            raise ReproduceError(f"--only {pat!r} matches no cell of {table.name}; its parts: {parts}", param="only")
+            raise ReproduceError(f"the selection {pat!r} matches no cell of {table.name}; its parts: {parts}",
+                                 param="only")
     cells = tuple(c for c in table.cells if any(fnmatchcase(_part(c), pat) for pat in pats))
     if not pats or len(cells) == len(table.cells):
         return table
