@@ -42,6 +42,10 @@ def main() -> None:
     space = get_space("nasbench201")
     labels = split_list(args.proxies)
     names = [parse_call(lb)[0] for lb in labels]
+    if len(set(names)) < len(names):
+        # rows are keyed by indicator name: a second setting of one indicator would silently overwrite the first
+        raise SystemExit("teg_spearman: each indicator at most once per run (got " + ", ".join(labels) + "); run a "
+                         "second --out for the other setting")
     val = space.ground_truth(args.dataset)
     test = space.ground_truth(args.dataset, metric="test")
     keys = sorted(val)
