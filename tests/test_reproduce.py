@@ -185,6 +185,8 @@ def test_only_selects_parts_by_wildcard_and_names_the_selection(capsys):
     assert [(c.space, c.dataset) for c in c100.cells] == [("nasbench201", "cifar100")] * 2 + \
         [("nasbench301", "cifar10")] * 2
     assert select_cells(fig4, ["*"]) is fig4  # everything selected: the table itself
+    with pytest.raises(NaslibSwapError, match="an empty selection"):
+        select_cells(fig4, [" "])
     with pytest.raises(NaslibSwapError, match="its parts: nasbench201/cifar10, nasbench201/cifar100"):
         select_cells(fig4, ["nasbench999"])
     assert main(["reproduce", "swap-fig4", "--only", "nasbench201/cifar1000", "--estimate"]) == 2

@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _require(table: Any, names: list[str]) -> Any:
-    """The rows of ``table`` with a finite score for every proxy of ``names`` (each must be a column)."""
+    """The rows of ``table`` scored by every proxy of ``names`` (each must be a column); a failed score, kept as
+    the worst (-inf), counts as scored: only archs never scored by one of them are dropped."""
     missing = [n for n in names if n not in table.columns]
     if missing:
         have = ", ".join(c for c in table.columns if c != TARGET)

@@ -305,9 +305,7 @@ def cap_reinits(scale: Scale, n: int) -> Scale:
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ReproduceError(f"re-initialisations must be a whole number >= 1, got {n!r}", param="reinits")
-    note = f"re-initialisations capped at {n} (--reinits {n})"
-    return replace(scale, max_reinits=n, description=f"{scale.description}; {note}",
-                   search_description=scale.search_description, libra_description=scale.libra_description)
+    return replace(scale, max_reinits=n, description=f"{scale.description}; re-initialisations capped at {n}")
 
 
 def _part(cell: Any) -> str:
@@ -327,13 +325,16 @@ def select_cells(table: Table, patterns: Sequence[str]) -> Table:
     from fnmatch import fnmatchcase
 
     pats = [p if "/" in p else f"{p}/*" for p in (p.strip() for p in patterns) if p]
+    if not pats:
+        raise ReproduceError(f"an empty selection; name parts of {table.name} as space/task wildcards, e.g. "
+                             f"nasbench201 or */cifar10", param="only")
     for pat in pats:
         if not any(fnmatchcase(_part(c), pat) for c in table.cells):
             parts = ", ".join(dict.fromkeys(_part(c) for c in table.cells))
             raise ReproduceError(f"the selection {pat!r} matches no cell of {table.name}; its parts: {parts}",
                                  param="only")
     cells = tuple(c for c in table.cells if any(fnmatchcase(_part(c), pat) for pat in pats))
-    if not pats or len(cells) == len(table.cells):
+    if len(cells) == len(table.cells):
         return table
     picked = f"only the cells of {', '.join(pats)} ({len(cells)} of {len(table.cells)})"
     return replace(table, cells=cells, note=f"{table.note}; {picked}" if table.note else picked)
